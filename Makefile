@@ -1,0 +1,45 @@
+# AetherEdge: `make demo` runs the whole loop end to end; `make test` runs the suite.
+# Both create .venv and install what they need on first use.
+
+VENV    ?= .venv
+BIN     := $(abspath $(VENV))/bin
+PYTHON  ?= python3
+# Ray job drivers run `python -m jobs.retrain`: keep the venv first on PATH.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install demo up down status test lint format clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install  ## train -> serve -> score -> `ray job submit` retrain -> new champion served
+	$(BIN)/aetheredge demo
+
+up: install  ## keep a local stack running (Ray, MLflow store, Serve on 127.0.0.1:8000)
+	$(BIN)/aetheredge up
+
+down: install
+	$(BIN)/aetheredge down
+
+status: install
+	$(BIN)/aetheredge status
+
+test: install  ## lint, then the whole suite (unit tests, then one shared Ray cluster)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .aetheredge .pytest_cache .ruff_cache *.egg-info

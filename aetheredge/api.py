@@ -1,0 +1,108 @@
+"""Typed HTTP contracts of the ``/v1`` API, generated from the feature schema.
+
+Row models forbid unknown fields and accept only finite JSON numbers inside each
+feature's documented range, so every malformed row is refused with a 422 that names
+the field and the reason before any model runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from aetheredge.config import Settings
+from aetheredge.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, Numeric
+
+MAX_ROWS = Settings().max_rows_per_request
+_ROW_CONFIG = ConfigDict(extra="forbid", strict=True)
+
+
+def _number(spec: Numeric) -> Any:
+    field = Field(
+        ge=spec.low,
+        le=spec.high,
+        allow_inf_nan=False,
+        description=f"{spec.description} ({spec.unit})",
+    )
+    return (Annotated[float, field], ...)
+
+
+AnomalyRow = create_model(
+    "AnomalyRow",
+    __config__=_ROW_CONFIG,
+    __doc__="One entity's infrastructure metrics over one interval.",
+    entity_id=(str | None, Field(None, max_length=256, description="Host/service id")),
+    **{spec.name: _number(spec) for spec in ANOMALY_NUMERIC},
+)
+CostRow = create_model(
+    "CostRow",
+    __config__=_ROW_CONFIG,
+    __doc__="One workload's usage over one billing period.",
+    **{spec.name: _number(spec) for spec in COST_NUMERIC},
+    **{
+        c.name: (Literal[c.values], Field(..., description=c.description)) for c in COST_CATEGORICAL
+    },
+)
+
+ANOMALY_COLUMNS: tuple[str, ...] = tuple(AnomalyRow.model_fields)
+COST_COLUMNS: tuple[str, ...] = tuple(CostRow.model_fields)
+
+Rows = Field(min_length=1, max_length=MAX_ROWS, description=f"1 to {MAX_ROWS} rows")
+
+
+class AnomalyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rows: list[AnomalyRow] = Rows  # type: ignore[valid-type]
+
+
+class CostRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rows: list[CostRow] = Rows  # type: ignore[valid-type]
+
+
+class AnomalyResult(BaseModel):
+    entity_id: str | None
+    score: float = Field(description="Isolation score in (0, 1]; higher is more anomalous")
+    is_anomaly: bool
+
+
+class CostResult(BaseModel):
+    cost_usd: float
+
+
+class AnomalyResponse(BaseModel):
+    model: Literal["anomaly"] = "anomaly"
+    version: str
+    threshold: float
+    results: list[AnomalyResult]
+
+
+class CostResponse(BaseModel):
+    model: Literal["cost"] = "cost"
+    version: str
+    results: list[CostResult]
+
+
+class ModelCard(BaseModel):
+    """What a replica serves: registry name, version and its hold-out metrics."""
+
+    kind: Literal["anomaly", "cost"]
+    name: str
+    version: str
+    metrics: dict[str, float]
+    loaded_at: float
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelCard]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    versions: dict[str, str]
+
+
+def columns(rows: list[BaseModel], names: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Validated rows as column lists, the shape the feature encoders take."""
+    return {name: [getattr(row, name) for row in rows] for name in names}

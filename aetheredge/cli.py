@@ -1,0 +1,353 @@
+"""``aetheredge``: run the platform on this machine and talk to it.
+
+aetheredge up        start local Ray, train missing champions, deploy Serve
+aetheredge status    cluster, champions and served versions
+aetheredge train     retrain a model as a Ray job (promoted only if it wins)
+aetheredge deploy    (re)deploy Serve with the current champions
+aetheredge score     score a CSV/JSON file against the running service
+aetheredge down      stop everything `up` started
+aetheredge demo      the whole loop end to end, then shut down
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aetheredge.cluster import LocalCluster, free_port, port_open
+from aetheredge.config import MODEL_KINDS, ModelKind, Settings
+
+app = typer.Typer(
+    help=__doc__, no_args_is_help=True, rich_markup_mode="rich", pretty_exceptions_show_locals=False
+)
+console = Console()
+_PROGRESS = re.compile(r"INFO ((anomaly|cost): .*)$")
+
+Kind = Annotated[str, typer.Option("--model", "-m", help="anomaly, cost or all")]
+
+
+def _kinds(model: str) -> tuple[ModelKind, ...]:
+    if model == "all":
+        return MODEL_KINDS
+    if model not in MODEL_KINDS:
+        raise typer.BadParameter(f"--model must be one of {[*MODEL_KINDS, 'all']}")
+    return (model,)  # type: ignore[return-value]
+
+
+def _running_cluster(settings: Settings) -> LocalCluster:
+    cluster = LocalCluster.read(settings)
+    if cluster is None or not cluster.alive():
+        console.print("[red]No local cluster is running.[/] Start one with [bold]aetheredge up[/].")
+        raise typer.Exit(1)
+    cluster.activate(settings)
+    return cluster
+
+
+def _ensure_cluster(settings: Settings) -> LocalCluster:
+    cluster = LocalCluster.read(settings)
+    if cluster is not None and cluster.alive():
+        cluster.activate(settings)
+        return cluster
+    with console.status("Starting local Ray cluster (free ports; 6379 stays Redis's)…"):
+        cluster = LocalCluster.start(settings)
+    console.print(
+        f"[green]✓[/] Ray up: GCS {cluster.gcs_address}, dashboard {cluster.dashboard_url}"
+    )
+    return cluster
+
+
+def _train_job(settings: Settings, cluster: LocalCluster, kind: ModelKind, **job: object) -> dict:
+    """Run one retraining Ray job with live progress; return its JSON summary."""
+    from aetheredge.jobclient import job_result, retrain_command, submit_and_wait
+
+    argv = retrain_command(kind, **job)  # type: ignore[arg-type]
+    with console.status(f"{kind}: submitting Ray job `{' '.join(argv)}`") as status:
+
+        def on_line(line: str) -> None:
+            if match := _PROGRESS.search(line):
+                status.update(match.group(1))
+                console.print(f"  [dim]{match.group(1)}[/]")
+
+        job_id, final, logs = submit_and_wait(settings, cluster.dashboard_url, argv, on_line)
+    if final != "SUCCEEDED":
+        console.print(logs[-3000:], markup=False)
+        console.print(f"[red]✗ job {job_id} {final}[/]")
+        raise typer.Exit(1)
+    summary = job_result(logs)
+    mark = "[green]promoted[/]" if summary["promoted"] else "[yellow]not promoted[/]"
+    console.print(f"[green]✓[/] {kind} v{summary['version']} {mark} (job {job_id})")
+    return summary
+
+
+def _champions(settings: Settings) -> dict[ModelKind, str | None]:
+    from aetheredge.registry import Registry
+
+    registry = Registry(settings)
+    return {k: (c.version if (c := registry.champion(k)) else None) for k in MODEL_KINDS}
+
+
+def _deploy(settings: Settings, cluster: LocalCluster) -> dict[str, str]:
+    from aetheredge.deploy import deploy
+
+    versions = _champions(settings)
+    with console.status(f"Deploying Serve on {settings.serve_host}:{settings.serve_port}…"):
+        served = deploy(settings, cluster.dashboard_url, versions)
+    console.print(
+        f"[green]✓[/] serving {served} at http://{settings.serve_host}:{settings.serve_port}"
+    )
+    return served
+
+
+def _endpoints(settings: Settings, cluster: LocalCluster) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_row("API", f"http://{settings.serve_host}:{settings.serve_port}  (docs: /docs)")
+    table.add_row("Ray dashboard", cluster.dashboard_url)
+    table.add_row("MLflow UI", f"mlflow ui --backend-store-uri {settings.tracking_uri}")
+    table.add_row(
+        "Ray jobs",
+        f"ray job submit --address {cluster.dashboard_url} -- python -m jobs.retrain --model cost",
+    )
+    table.add_row(
+        "", f"(export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH={settings.home}/ray_auth_token)"
+    )
+    console.print(table)
+
+
+@app.command()
+def up(
+    rows: Annotated[int, typer.Option(help="Synthetic rows for missing champions")] = 100_000,
+    workers: Annotated[int | None, typer.Option(help="Ray Train workers")] = None,
+) -> None:
+    """Start local Ray, train any model that has no champion, deploy Serve."""
+    settings = Settings()
+    cluster = _ensure_cluster(settings)
+    for kind, version in _champions(settings).items():
+        if version is None:
+            _train_job(settings, cluster, kind, rows=rows, workers=workers)
+    _deploy(settings, cluster)
+    _endpoints(settings, cluster)
+
+
+@app.command()
+def down() -> None:
+    """Stop the local cluster (Serve and every Ray process it started)."""
+    settings = Settings()
+    cluster = LocalCluster.read(settings)
+    if cluster is None:
+        console.print("Nothing to stop.")
+        return
+    with console.status("Stopping Ray…"):
+        cluster.stop(settings)
+    console.print("[green]✓[/] stopped")
+
+
+@app.command()
+def status() -> None:
+    """Cluster, champions and what the service is serving."""
+    from aetheredge.client import ServiceClient
+
+    settings = Settings()
+    cluster = LocalCluster.read(settings)
+    alive = cluster is not None and cluster.alive()
+    console.print(f"Ray: {cluster.dashboard_url if alive else '[red]not running[/]'}")  # type: ignore[union-attr]
+    console.print(f"Champions: {_champions(settings)}")
+    served = ServiceClient.from_settings(settings).served_versions()
+    console.print(f"Serving: {served if served else '[red]not answering[/]'}")
+
+
+@app.command()
+def train(
+    model: Kind = "all",
+    rows: Annotated[int, typer.Option(help="Rows to load")] = 200_000,
+    source: Annotated[str, typer.Option(help="'synthetic' or a Parquet path")] = "synthetic",
+    seed: int = 0,
+    workers: Annotated[int | None, typer.Option(help="Ray Train workers")] = None,
+    n_estimators: Annotated[int | None, typer.Option(help="Trees in the forest")] = None,
+) -> None:
+    """Retrain as a Ray job on the local cluster; promote only if it beats the champion."""
+    settings = Settings()
+    cluster = _running_cluster(settings)
+    for kind in _kinds(model):
+        _train_job(
+            settings,
+            cluster,
+            kind,
+            rows=rows,
+            source=source,
+            seed=seed,
+            workers=workers,
+            n_estimators=n_estimators,
+        )
+
+
+@app.command(name="deploy")
+def deploy_command() -> None:
+    """Deploy Serve, or move running replicas to the current champions in place."""
+    settings = Settings()
+    _deploy(settings, _running_cluster(settings))
+
+
+@app.command()
+def score(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON rows")],
+    model: Kind = "anomaly",
+    output: Annotated[Path | None, typer.Option(help="Write all results to this CSV")] = None,
+    show: Annotated[int, typer.Option(help="Rows to print")] = 20,
+) -> None:
+    """Score the rows of a CSV or JSON file (records, or {"rows": [...]}) on the service."""
+    from aetheredge.client import ServiceClient
+
+    kind = _kinds(model)[0]
+    if path.suffix.lower() == ".json":
+        loaded = json.loads(path.read_text())
+        rows = loaded["rows"] if isinstance(loaded, dict) else loaded
+    else:
+        rows = pd.read_csv(path).to_dict("records")
+    client = ServiceClient.from_settings(Settings())
+    results, version = [], None
+    try:
+        for body in client.predict(kind, rows):
+            results += body["results"]
+            version = body["version"]
+    except httpx.HTTPError as exc:
+        console.print(f"✗ {exc}", style="red", markup=False)
+        raise typer.Exit(1) from exc
+    frame = pd.DataFrame(results)
+    table = Table(title=f"{kind} v{version}: {len(frame)} rows")
+    for column in frame.columns:
+        table.add_column(column)
+    for record in frame.head(show).itertuples(index=False):
+        table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in record))
+    console.print(table)
+    if kind == "anomaly":
+        console.print(f"flagged {int(frame['is_anomaly'].sum())} of {len(frame)} rows")
+    if output:
+        frame.to_csv(output, index=False)
+        console.print(f"wrote {output}")
+
+
+@app.command()
+def demo(
+    rows: Annotated[int, typer.Option(help="Rows for the first training")] = 60_000,
+    retrain_rows: Annotated[
+        int, typer.Option(help="Rows for the `ray job submit` retrain")
+    ] = 200_000,
+) -> None:
+    """The loop end to end on a fresh state dir: train, serve, score, retrain, swap, stop."""
+    from aetheredge.client import ServiceClient
+    from aetheredge.jobclient import retrain_command
+
+    started = time.perf_counter()
+    base = Settings()
+    home = base.home / "demo"
+    shutil.rmtree(home, ignore_errors=True)
+    os.environ["AETHER_HOME"] = str(home)
+    if port_open(base.serve_port):
+        os.environ["AETHER_SERVE_PORT"] = str(free_port())
+    settings = Settings()
+    console.rule("[bold]AetherEdge demo")
+    cluster = _ensure_cluster(settings)
+    try:
+        console.rule("1. Train both models with Ray Train, register in MLflow")
+        for kind in MODEL_KINDS:
+            _train_job(settings, cluster, kind, rows=rows, n_estimators=30)
+        console.rule("2. Serve them")
+        before = _deploy(settings, cluster)
+        client = ServiceClient.from_settings(settings)
+        console.rule("3. Score sample requests")
+        _show_samples(client)
+        console.rule("4. Retrain the cost model with `ray job submit`")
+        argv = [
+            str(Path(sys.executable).parent / "ray"),
+            "job",
+            "submit",
+            "--address",
+            cluster.dashboard_url,
+            "--runtime-env-json",
+            json.dumps({"env_vars": settings.child_env()}),
+            "--",
+            *retrain_command("cost", rows=retrain_rows, seed=1),
+        ]
+        console.print(f"$ {' '.join(argv[:4])} … -- {' '.join(argv[argv.index('--') + 1 :])}")
+        subprocess.run(argv, check=True)
+        console.rule("5. Serve the new champion")
+        after = _deploy(settings, cluster)
+        for kind in MODEL_KINDS:
+            change = "→" if before[kind] != after[kind] else "= (unchanged)"
+            console.print(f"  {kind}: v{before[kind]} {change} v{after[kind]}")
+        for card in client.models():
+            console.print(
+                f"  {card['kind']} v{card['version']}: "
+                + ", ".join(f"{k}={v:.4g}" for k, v in card["metrics"].items())
+            )
+        _show_samples(client, kinds=("cost",))
+        console.rule("6. Where to look")
+        _endpoints(settings, cluster)
+    finally:
+        with console.status("Shutting down…"):
+            cluster.stop(settings)
+    console.print(f"[green]✓[/] demo finished in {time.perf_counter() - started:.0f}s")
+
+
+def _show_samples(client: object, kinds: tuple[ModelKind, ...] = MODEL_KINDS) -> None:
+    """Score labelled synthetic rows the models never saw and print them beside the truth."""
+    from aetheredge.synthetic import cost_usage, telemetry
+
+    if "anomaly" in kinds:
+        fleet = telemetry(4_000, seed=99)
+        picks = pd.concat(
+            [
+                fleet[~fleet.is_anomaly].sample(5, random_state=1),
+                fleet[fleet.is_anomaly].groupby("anomaly_kind", observed=True).head(1),
+            ]
+        )
+        body = next(client.predict("anomaly", picks.to_dict("records")))  # type: ignore[attr-defined]
+        table = Table(
+            title=f"POST /v1/anomaly/score → v{body['version']} (threshold {body['threshold']:.3f})"
+        )
+        for col in ("entity", "true label", "cpu", "latency ms", "error rate", "score", "flag"):
+            table.add_column(col)
+        for (_, row), res in zip(picks.iterrows(), body["results"], strict=True):
+            table.add_row(
+                row.entity_id,
+                str(row.anomaly_kind),
+                f"{row.cpu_util:.2f}",
+                f"{row.latency_p99_ms:.0f}",
+                f"{row.error_rate:.4f}",
+                f"{res['score']:.3f}",
+                "⚠" if res["is_anomaly"] else "",
+            )
+        console.print(table)
+    if "cost" in kinds:
+        usage = cost_usage(6, seed=99)
+        body = next(client.predict("cost", usage.to_dict("records")))  # type: ignore[attr-defined]
+        table = Table(title=f"POST /v1/cost/predict → v{body['version']}")
+        for col in ("region", "pricing", "family", "vCPU-h", "billed $", "predicted $"):
+            table.add_column(col)
+        for (_, row), res in zip(usage.iterrows(), body["results"], strict=True):
+            table.add_row(
+                row.region,
+                row.pricing_model,
+                row.instance_family,
+                f"{row.vcpu_hours:.1f}",
+                f"{row.cost_usd:.2f}",
+                f"{res['cost_usd']:.2f}",
+            )
+        console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,77 @@
+"""A small HTTP client for a running AetherEdge service."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+
+from aetheredge.api import ANOMALY_COLUMNS, COST_COLUMNS, MAX_ROWS
+from aetheredge.config import ModelKind, Settings
+
+ROUTES: dict[ModelKind, str] = {"anomaly": "/v1/anomaly/score", "cost": "/v1/cost/predict"}
+REQUEST_COLUMNS: dict[ModelKind, tuple[str, ...]] = {
+    "anomaly": ANOMALY_COLUMNS,
+    "cost": COST_COLUMNS,
+}
+
+
+class ServiceClient:
+    """Calls the ``/v1`` API; raises :class:`httpx.HTTPStatusError` on 4xx/5xx."""
+
+    def __init__(self, base_url: str, timeout_s: float = 30.0) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout_s)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ServiceClient:
+        return cls(f"http://{settings.serve_host}:{settings.serve_port}")
+
+    @staticmethod
+    def _ok(response: httpx.Response) -> Any:
+        if response.is_error:
+            raise httpx.HTTPStatusError(
+                f"{response.status_code} from {response.request.url.path}: {response.text[:2000]}",
+                request=response.request,
+                response=response,
+            )
+        return response.json()
+
+    def _get(self, path: str) -> dict[str, Any]:
+        return self._ok(self.http.get(path))
+
+    def health(self) -> dict[str, Any]:
+        return self._get("/healthz")
+
+    def models(self) -> list[dict[str, Any]]:
+        return self._get("/v1/models")["models"]
+
+    def served_versions(self) -> dict[str, str] | None:
+        """Versions on /healthz, or None while the service is not answering."""
+        try:
+            return self.health()["versions"]
+        except httpx.HTTPError:
+            return None
+
+    def predict(self, kind: ModelKind, rows: Sequence[dict[str, Any]]) -> Iterator[dict]:
+        """Send ``rows`` (only the columns the model takes) in requests of at most MAX_ROWS.
+
+        Yields one response body per request.
+        """
+        keep = REQUEST_COLUMNS[kind]
+        for start in range(0, len(rows), MAX_ROWS):
+            chunk = [
+                {k: _plain(row[k]) for k in keep if k in row}
+                for row in rows[start : start + MAX_ROWS]
+            ]
+            yield self._ok(self.http.post(ROUTES[kind], json={"rows": chunk}))
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready scalars: numpy types to Python; a missing value (NaN) becomes null."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

@@ -1,0 +1,179 @@
+"""Connecting to Ray, and the local single-machine cluster behind ``aetheredge up``.
+
+The local cluster is ``ray start --head --block`` run as a detached child: its pid is
+recorded under the state directory and SIGTERM to it drains and stops every Ray process
+it started (and nothing else on the machine, unlike ``ray stop``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import ray
+from ray._raylet import Config
+
+from aetheredge.config import Settings
+
+RAY_PORT_AVOID = {6379}  # Redis owns it on our machines; never let Ray default to it
+
+
+def free_port(avoid: set[int] = RAY_PORT_AVOID) -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in avoid:
+            return port
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def pid_running(pid: int) -> bool:
+    """Whether ``pid`` runs (reaping it first if it is our exited child)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: kill(0) below tells
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def connect(settings: Settings) -> None:
+    """Join the Ray cluster this process should use, unless already connected.
+
+    Order: an explicit ``AETHER_RAY_ADDRESS``; the cluster a Ray job runs in
+    (``RAY_ADDRESS``); the local cluster of ``aetheredge up``; else a new local one.
+    """
+    if ray.is_initialized():
+        return
+    address = settings.ray_address or os.environ.get("RAY_ADDRESS")
+    local = LocalCluster.read(settings)
+    if address is None and local is not None and local.alive():
+        local.activate(settings)
+        address = local.gcs_address
+    if address is not None:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(
+            address="local",
+            object_store_memory=settings.ray_object_store_bytes,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
+
+
+@dataclass
+class LocalCluster:
+    """State of the local cluster started by ``aetheredge up``."""
+
+    pid: int
+    gcs_port: int
+    dashboard_port: int
+    log_file: str
+
+    @staticmethod
+    def auth_env(settings: Settings) -> dict[str, str]:
+        """Ray token auth for the local cluster, with a token file kept under home."""
+        path = settings.home / "ray_auth_token"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(path)}
+
+    def activate(self, settings: Settings) -> None:
+        """Make this process's Ray clients (driver, jobs, Serve SDK) use this cluster."""
+        os.environ.update(self.auth_env(settings))
+        Config.initialize("")  # Ray caches RAY_AUTH_MODE at import; re-read it
+
+    @property
+    def gcs_address(self) -> str:
+        return f"127.0.0.1:{self.gcs_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://127.0.0.1:{self.dashboard_port}"
+
+    @staticmethod
+    def state_file(settings: Settings) -> Path:
+        return settings.home / "cluster.json"
+
+    @classmethod
+    def read(cls, settings: Settings) -> LocalCluster | None:
+        path = cls.state_file(settings)
+        return cls(**json.loads(path.read_text())) if path.exists() else None
+
+    def alive(self) -> bool:
+        return pid_running(self.pid) and port_open(self.gcs_port)
+
+    @classmethod
+    def start(
+        cls, settings: Settings, num_cpus: int | None = None, timeout_s: float = 180.0
+    ) -> LocalCluster:
+        """Start ``ray start --head --block`` detached, on free ports, and wait for it."""
+        settings.home.mkdir(parents=True, exist_ok=True)
+        gcs_port, dashboard_port = free_port(), free_port()
+        log_file = settings.home / "ray-head.log"
+        env = os.environ | settings.child_env() | cls.auth_env(settings)
+        # Job drivers run `python -m jobs.retrain`: make `python` this interpreter.
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        command = [
+            str(Path(sys.executable).parent / "ray"),
+            "start",
+            "--head",
+            "--block",
+            f"--port={gcs_port}",
+            "--node-ip-address=127.0.0.1",
+            "--dashboard-host=127.0.0.1",
+            f"--dashboard-port={dashboard_port}",
+            f"--num-cpus={num_cpus or os.cpu_count() or 1}",
+            f"--object-store-memory={settings.ray_object_store_bytes}",
+            "--disable-usage-stats",
+        ]
+        with log_file.open("w") as out:
+            proc = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+            )
+        cluster = cls(proc.pid, gcs_port, dashboard_port, str(log_file))
+        deadline = time.monotonic() + timeout_s
+        while not (port_open(dashboard_port) and "block forever" in log_file.read_text()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"Ray head did not start; see {log_file}")
+            time.sleep(0.5)
+        cls.state_file(settings).write_text(json.dumps(asdict(cluster)))
+        cluster.activate(settings)
+        return cluster
+
+    def stop(self, settings: Settings, timeout_s: float = 60.0) -> None:
+        """SIGTERM the head (it drains and stops its processes) and forget it."""
+        if pid_running(self.pid):
+            os.kill(self.pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout_s
+            while pid_running(self.pid) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            if pid_running(self.pid):
+                os.killpg(self.pid, signal.SIGKILL)
+        self.state_file(settings).unlink(missing_ok=True)

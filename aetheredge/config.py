@@ -1,0 +1,84 @@
+"""Typed settings, read from ``AETHER_*`` environment variables.
+
+Every process of the platform (CLI, Ray job drivers, Train workers, Serve replicas)
+builds its configuration from the same :class:`Settings`, so exporting one variable
+changes the behaviour everywhere. Paths are resolved to absolute paths at load time
+so that processes started by Ray in other working directories see the same files.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ModelKind = Literal["anomaly", "cost"]
+MODEL_KINDS: tuple[ModelKind, ...] = ("anomaly", "cost")
+
+
+class Settings(BaseSettings):
+    """Platform configuration; each field is ``AETHER_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="AETHER_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".aetheredge"),
+        description="State directory: MLflow store, Ray Train results, local cluster state.",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking/registry URI; default SQLite under home."
+    )
+    model_prefix: str = Field(
+        default="aetheredge", description="Registered model names are '<prefix>-<kind>'."
+    )
+    champion_alias: str = "champion"
+
+    ray_address: str | None = Field(
+        default=None, description="Ray GCS address; default: the local cluster of `up`."
+    )
+    ray_object_store_bytes: int = Field(default=256 * 1024**2, ge=78 * 1024**2)
+    train_workers: int | None = Field(
+        default=None, ge=1, description="Ray Train workers; default: the cluster's free CPUs."
+    )
+
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(default=8000, ge=1, le=65535)
+    serve_app_name: str = "aetheredge"
+    serve_replica_cpus: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="CPUs each Serve replica reserves. 0 on a laptop so retraining keeps "
+        "every core; Kubernetes manifests set a real request.",
+    )
+    max_rows_per_request: int = Field(default=10_000, ge=1)
+
+    @field_validator("home")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @cached_property
+    def tracking_uri(self) -> str:
+        """The MLflow URI for both tracking and the model registry."""
+        return self.mlflow_tracking_uri or f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def artifact_root(self) -> Path:
+        return self.home / "mlartifacts"
+
+    @property
+    def train_storage(self) -> Path:
+        return self.home / "ray_results"
+
+    def model_name(self, kind: ModelKind) -> str:
+        return f"{self.model_prefix}-{kind}"
+
+    def child_env(self) -> dict[str, str]:
+        """The ``AETHER_*`` variables that reproduce these settings in another process."""
+        env = {"AETHER_HOME": str(self.home), "AETHER_MLFLOW_TRACKING_URI": self.tracking_uri}
+        if self.model_prefix != "aetheredge":
+            env["AETHER_MODEL_PREFIX"] = self.model_prefix
+        return env

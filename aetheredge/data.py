@@ -1,0 +1,91 @@
+"""Training data: where it comes from, how it is checked, how it is split.
+
+A *source* is ``synthetic`` (the seeded generators) or a path to Parquet (a file or
+a directory of files) with the schema's columns. PostgreSQL joins in a later issue.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aetheredge.config import ModelKind
+from aetheredge.features import encode
+from aetheredge.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
+from aetheredge.synthetic import GENERATORS
+
+log = logging.getLogger(__name__)
+
+LABEL = {"anomaly": "is_anomaly", "cost": COST_TARGET.name}
+_RANGED = {"anomaly": ANOMALY_NUMERIC, "cost": (*COST_NUMERIC, COST_TARGET)}
+
+
+class DataError(ValueError):
+    """Training data that cannot be used, with the reason."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Encoded train and hold-out matrices of one model kind."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_holdout: np.ndarray
+    y_holdout: np.ndarray
+
+
+def load_frame(
+    kind: ModelKind, source: str = "synthetic", rows: int = 200_000, seed: int = 0
+) -> pd.DataFrame:
+    """Rows for ``kind`` from ``source``; at most ``rows`` of a Parquet source (newest)."""
+    if source == "synthetic":
+        return GENERATORS[kind](rows, seed=seed)
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"data source {source!r} is neither 'synthetic' nor an existing path")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        raise DataError(f"cannot read Parquet from {source}: {exc}") from exc
+    frame = validate_frame(kind, frame)
+    return frame.sort_values("ts").tail(rows) if "ts" in frame else frame.tail(rows)
+
+
+def validate_frame(kind: ModelKind, frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows with missing, non-finite or out-of-range values; fail on missing columns."""
+    required = [f.name for f in _RANGED[kind]] + [LABEL[kind]]
+    if kind == "cost":
+        required += [c.name for c in COST_CATEGORICAL]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(f"{kind} data lacks column(s) {missing}")
+    ok = np.ones(len(frame), dtype=bool)
+    for spec in _RANGED[kind]:
+        values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
+        ok &= np.isfinite(values) & (values >= spec.low) & (values <= spec.high)
+    if kind == "cost":
+        for cat in COST_CATEGORICAL:
+            ok &= frame[cat.name].isin(cat.values).to_numpy()
+    if not ok.all():
+        log.warning("dropping %d of %d %s rows that break the schema", (~ok).sum(), len(ok), kind)
+    if not ok.any():
+        raise DataError(f"no valid {kind} rows")
+    return frame[ok]
+
+
+def split(kind: ModelKind, frame: pd.DataFrame, holdout_fraction: float = 0.2) -> Split:
+    """Time-based split: the newest ``holdout_fraction`` of timestamps is held out."""
+    if "ts" in frame:
+        cut = frame["ts"].quantile(1.0 - holdout_fraction)
+        late = (frame["ts"] > cut).to_numpy()
+    else:
+        late = np.arange(len(frame)) >= round(len(frame) * (1.0 - holdout_fraction))
+    if late.all() or not late.any():
+        raise DataError("the hold-out split left one side empty; supply more rows")
+    X = encode(kind, frame)
+    y = frame[LABEL[kind]].to_numpy()
+    return Split(X[~late], y[~late], X[late], y[late])

@@ -1,0 +1,73 @@
+"""Deploying the Serve application through the Ray dashboard's REST API.
+
+This is what ``serve deploy`` and KubeRay's RayService do: a declarative config names
+the application by import path (``serve.app:app``), so this module never imports the
+serving code, and redeploying with a changed ``user_config`` updates running replicas
+in place instead of restarting them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
+
+from aetheredge.client import ServiceClient
+from aetheredge.config import MODEL_KINDS, ModelKind, Settings
+
+APP_IMPORT_PATH = "serve.app:app"
+
+
+def serve_config(settings: Settings, versions: dict[ModelKind, str | None]) -> dict[str, Any]:
+    """The Serve config (``ServeDeploySchema``) for the application serving ``versions``."""
+    actor = {"num_cpus": settings.serve_replica_cpus}
+    return {
+        "proxy_location": "HeadOnly",
+        "http_options": {"host": settings.serve_host, "port": settings.serve_port},
+        "applications": [
+            {
+                "name": settings.serve_app_name,
+                "route_prefix": "/",
+                "import_path": APP_IMPORT_PATH,
+                "runtime_env": {"env_vars": settings.child_env()},
+                "deployments": [
+                    {"name": "Gateway", "ray_actor_options": actor},
+                    *(
+                        {
+                            "name": kind,
+                            "ray_actor_options": actor,
+                            "user_config": {"version": versions.get(kind)},
+                        }
+                        for kind in MODEL_KINDS
+                    ),
+                ],
+            }
+        ],
+    }
+
+
+def deploy(
+    settings: Settings,
+    dashboard_url: str,
+    versions: dict[ModelKind, str | None],
+    timeout_s: float = 600.0,
+) -> dict[str, str]:
+    """Deploy (or update) the application and wait until it serves ``versions``.
+
+    A version of None means "the champion"; the result maps each kind to the version
+    actually served.
+    """
+    client = ServeSubmissionClient(dashboard_url)
+    service = ServiceClient.from_settings(settings)
+    client.deploy_applications(serve_config(settings, versions))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app = client.get_serve_details().get("applications", {}).get(settings.serve_app_name, {})
+        if app.get("status") == "DEPLOY_FAILED":
+            raise RuntimeError(f"Serve deployment failed: {app.get('message')}")
+        served = service.served_versions() if app.get("status") == "RUNNING" else None
+        if served and all(served.get(k) == v for k, v in versions.items() if v is not None):
+            return served
+        time.sleep(1.0)
+    raise TimeoutError(f"Serve application not ready within {timeout_s:.0f}s")

@@ -1,0 +1,89 @@
+"""Submitting retraining as Ray jobs and following them to the end.
+
+The core never imports ``jobs/``: it names the entrypoint as a command line, exactly as
+a user would with ``ray job submit -- python -m jobs.retrain ...``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ray.job_submission import JobStatus, JobSubmissionClient
+
+from aetheredge.config import ModelKind, Settings
+
+RESULT_MARKER = "AETHEREDGE_RESULT"
+
+
+def job_result(logs: str) -> dict[str, Any]:
+    """The summary a retraining job printed after ``RESULT_MARKER``."""
+    for line in reversed(logs.splitlines()):
+        if line.startswith(RESULT_MARKER):
+            return json.loads(line.removeprefix(RESULT_MARKER))
+    raise ValueError("the job printed no result line")
+
+
+def retrain_command(
+    kind: ModelKind,
+    *,
+    rows: int,
+    seed: int = 0,
+    source: str = "synthetic",
+    workers: int | None = None,
+    n_estimators: int | None = None,
+) -> list[str]:
+    """The argv of a retraining job."""
+    argv = [
+        "python",
+        "-m",
+        "jobs.retrain",
+        "--model",
+        kind,
+        "--source",
+        source,
+        "--rows",
+        str(rows),
+        "--seed",
+        str(seed),
+    ]
+    if workers:
+        argv += ["--workers", str(workers)]
+    if n_estimators:
+        argv += ["--n-estimators", str(n_estimators)]
+    return argv
+
+
+def submit_and_wait(
+    settings: Settings,
+    dashboard_url: str,
+    argv: list[str],
+    on_line: Callable[[str], None] = lambda line: None,
+    timeout_s: float = 1800.0,
+) -> tuple[str, JobStatus, str]:
+    """Submit ``argv`` as a Ray job, feed new log lines to ``on_line``, wait for the end.
+
+    Returns the job id, its final status and its full log.
+    """
+    client = JobSubmissionClient(dashboard_url)
+    job_id = client.submit_job(
+        entrypoint=shlex.join(argv), runtime_env={"env_vars": settings.child_env()}
+    )
+    seen = 0
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = client.get_job_status(job_id)
+        logs = client.get_job_logs(job_id)
+        lines = logs.splitlines()
+        for line in lines[seen:]:
+            on_line(line)
+        seen = len(lines)
+        if status.is_terminal():
+            return job_id, status, logs
+        if time.monotonic() > deadline:
+            client.stop_job(job_id)
+            raise TimeoutError(f"job {job_id} still {status} after {timeout_s:.0f}s; stopped it")
+        time.sleep(1.0)

@@ -1,0 +1,72 @@
+"""Random Forest cost regressor."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from sklearn.ensemble import RandomForestRegressor
+
+from aetheredge.models.base import ForestModel
+from aetheredge.models.evaluation import regression_metrics
+
+
+class CostModel(ForestModel):
+    """Predicts the billed cost (USD) of a usage row.
+
+    Cloud bills are products of usage and unit prices, so errors are relative: with
+    ``log_target`` the forest learns ``log1p(cost)`` and predictions are mapped back
+    with ``expm1``, which weights a 10% miss on a $5 row like one on a $5,000 row.
+    Other parameters follow :class:`sklearn.ensemble.RandomForestRegressor`.
+    """
+
+    kind: ClassVar = "cost"
+
+    def __init__(
+        self,
+        n_estimators: int = 100,
+        max_depth: int | None = 14,
+        min_samples_leaf: int = 2,
+        max_features: float = 0.5,
+        max_samples: float | None = 0.3,
+        log_target: bool = True,
+        random_state: int | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.max_samples = max_samples
+        self.log_target = log_target
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def make_forest(self, n_estimators: int, random_state: int | None) -> RandomForestRegressor:
+        return RandomForestRegressor(
+            n_estimators=n_estimators,
+            max_depth=self.max_depth,
+            min_samples_leaf=self.min_samples_leaf,
+            max_features=self.max_features,
+            max_samples=self.max_samples,
+            random_state=random_state,
+            n_jobs=self.n_jobs,
+        )
+
+    def encode_target(self, y: np.ndarray | None) -> np.ndarray:
+        if y is None:
+            raise ValueError("CostModel needs the billed cost as y")
+        y = np.asarray(y, dtype=np.float64)
+        return np.log1p(y) if self.log_target else y
+
+    def adopt(self, forest: RandomForestRegressor, X: np.ndarray, y: np.ndarray | None = None):
+        self.forest_ = forest
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted cost in USD, never negative."""
+        raw = self.forest_.predict(X)
+        return np.maximum(np.expm1(raw) if self.log_target else raw, 0.0)
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        return regression_metrics(y, self.predict(X))

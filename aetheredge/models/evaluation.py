@@ -1,0 +1,51 @@
+"""Hold-out metrics, and which way each one is better."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import (
+    mean_absolute_error,
+    precision_recall_fscore_support,
+    r2_score,
+    roc_auc_score,
+)
+
+
+def anomaly_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    """Precision, recall, F1 of the flags; ROC-AUC of the scores; the alert rate."""
+    y_true = np.asarray(y_true, dtype=bool)
+    flags = scores >= threshold
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, flags, average="binary", zero_division=0
+    )
+    auc = roc_auc_score(y_true, scores) if 0 < y_true.sum() < len(y_true) else float("nan")
+    return {
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "roc_auc": float(auc),
+        "alert_rate": float(flags.mean()),
+    }
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """MAE (USD), MAPE (fraction, rows with a non-zero bill) and R²."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    billed = y_true > 0
+    mape = np.mean(np.abs(y_pred[billed] - y_true[billed]) / y_true[billed])
+    return {
+        "mae": float(mean_absolute_error(y_true, y_pred)),
+        "mape": float(mape),
+        "r2": float(r2_score(y_true, y_pred)),
+    }
+
+
+# The metric a challenger must beat the champion on, and whether higher is better.
+PRIMARY_METRIC: dict[str, tuple[str, bool]] = {"anomaly": ("f1", True), "cost": ("mae", False)}
+
+
+def beats(kind: str, challenger: dict[str, float], champion: dict[str, float]) -> bool:
+    """Whether ``challenger`` is strictly better than ``champion`` on the primary metric."""
+    metric, higher_is_better = PRIMARY_METRIC[kind]
+    ours, theirs = challenger[metric], champion[metric]
+    return ours > theirs if higher_is_better else ours < theirs

@@ -1,0 +1,175 @@
+"""The MLflow model registry as AetherEdge uses it.
+
+One registered model per kind (``<prefix>-anomaly``, ``<prefix>-cost``), one MLflow
+experiment of the same name holding the training runs. The version that serves is the
+one the ``champion`` alias points at. Models are saved with the sklearn flavor in
+cloudpickle format: MLflow 3 defaults to skops, which refuses our estimator classes
+unless every type is listed as trusted, and these artifacts are produced and consumed
+only by this platform.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+import sklearn
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from aetheredge.config import ModelKind, Settings
+from aetheredge.features import FEATURE_NAMES
+from aetheredge.models import ForestModel
+
+log = logging.getLogger(__name__)
+METRIC_PREFIX = "holdout_"
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A registered version, its hold-out metrics and whether it is the champion."""
+
+    kind: ModelKind
+    version: str
+    run_id: str
+    metrics: dict[str, float]
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model loaded from the registry with the version it came from."""
+
+    model: ForestModel
+    info: VersionInfo
+
+
+class Registry:
+    """Logs, registers, loads and promotes model versions in MLflow."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        mlflow.set_tracking_uri(self.settings.tracking_uri)
+        mlflow.set_registry_uri(self.settings.tracking_uri)
+        self.client = MlflowClient(self.settings.tracking_uri, self.settings.tracking_uri)
+
+    def name(self, kind: ModelKind) -> str:
+        return self.settings.model_name(kind)
+
+    def _experiment_id(self, kind: ModelKind) -> str:
+        name = self.name(kind)
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        location: Path = self.settings.artifact_root / kind
+        return self.client.create_experiment(name, artifact_location=location.as_uri())
+
+    def _info(self, kind: ModelKind, mv: ModelVersion) -> VersionInfo:
+        metrics = self.client.get_run(mv.run_id).data.metrics
+        return VersionInfo(
+            kind=kind,
+            version=str(mv.version),
+            run_id=mv.run_id,
+            metrics={
+                k.removeprefix(METRIC_PREFIX): v
+                for k, v in metrics.items()
+                if k.startswith(METRIC_PREFIX)
+            },
+            aliases=list(mv.aliases),
+        )
+
+    def champion(self, kind: ModelKind) -> VersionInfo | None:
+        """The version the champion alias points at, if any."""
+        try:
+            mv = self.client.get_model_version_by_alias(
+                self.name(kind), self.settings.champion_alias
+            )
+        except MlflowException:
+            return None
+        return self._info(kind, mv)
+
+    def versions(self, kind: ModelKind) -> list[VersionInfo]:
+        """Every registered version of ``kind``, newest first."""
+        found = self.client.search_model_versions(f"name='{self.name(kind)}'")
+        return sorted(
+            (self._info(kind, mv) for mv in found), key=lambda v: int(v.version), reverse=True
+        )
+
+    def load(self, kind: ModelKind, version: str | None = None) -> LoadedModel:
+        """Load ``version`` of ``kind``, or the champion when ``version`` is None."""
+        name = self.name(kind)
+        try:
+            if version is None:
+                mv = self.client.get_model_version_by_alias(name, self.settings.champion_alias)
+            else:
+                mv = self.client.get_model_version(name, version)
+        except MlflowException as exc:
+            wanted = version or f"@{self.settings.champion_alias}"
+            raise LookupError(f"no model {name} version {wanted} in the registry") from exc
+        model = mlflow.sklearn.load_model(f"models:/{name}/{mv.version}")
+        return LoadedModel(model=model, info=self._info(kind, mv))
+
+    def register(
+        self,
+        model: ForestModel,
+        *,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        sample: np.ndarray,
+        tags: dict[str, str],
+    ) -> VersionInfo:
+        """Log a training run for ``model`` and register it as a new version."""
+        kind: ModelKind = model.kind
+        frame = pd.DataFrame(sample, columns=list(FEATURE_NAMES[kind]))
+        output = model.score_samples(sample) if kind == "anomaly" else model.predict(sample)
+        with mlflow.start_run(experiment_id=self._experiment_id(kind), tags=tags) as run:
+            mlflow.log_params(params | model.get_params())
+            mlflow.log_metrics({f"{METRIC_PREFIX}{k}": v for k, v in metrics.items()})
+            mlflow.log_dict(model.summary(), "model_summary.json")
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+                signature=infer_signature(frame, output),
+                registered_model_name=self.name(kind),
+                pip_requirements=[
+                    f"scikit-learn=={sklearn.__version__}",
+                    f"numpy=={np.__version__}",
+                    "aetheredge",
+                ],
+            )
+        mv = self.client.get_model_version(self.name(kind), str(info.registered_model_version))
+        log.info("registered %s version %s (run %s)", self.name(kind), mv.version, run.info.run_id)
+        return self._info(kind, mv)
+
+    def record_decision(
+        self,
+        candidate: VersionInfo,
+        promoted: bool,
+        champion: VersionInfo | None,
+        champion_metrics: dict[str, float],
+    ) -> None:
+        """Write the promotion decision and the champion's figures into the candidate's run."""
+        run = candidate.run_id
+        self.client.set_tag(run, "aetheredge.promoted", str(promoted).lower())
+        self.client.set_tag(
+            run, "aetheredge.previous_champion", champion.version if champion else ""
+        )
+        for k, v in champion_metrics.items():
+            self.client.log_metric(run, f"champion_{METRIC_PREFIX}{k}", v)
+
+    def promote(self, kind: ModelKind, version: str) -> None:
+        """Point the champion alias at ``version``."""
+        self.client.set_registered_model_alias(
+            self.name(kind), self.settings.champion_alias, version
+        )
+        log.info("%s champion is now version %s", self.name(kind), version)

@@ -1,0 +1,1 @@
+"""Entrypoints run as Ray jobs (``ray job submit -- python -m jobs.<name>``)."""

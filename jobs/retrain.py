@@ -1,0 +1,60 @@
+"""Retraining as a Ray job.
+
+    ray job submit --address http://127.0.0.1:8265 -- \\
+        python -m jobs.retrain --model cost --source synthetic --rows 200000
+
+Exits 0 after a completed run (promoted or not) and prints its summary as one JSON
+line after ``RESULT_MARKER``; exits 1 with the reason on stderr when it fails, leaving
+the champion as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from aetheredge.config import MODEL_KINDS
+from aetheredge.jobclient import RESULT_MARKER
+from train.pipeline import retrain
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m jobs.retrain",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", choices=MODEL_KINDS, required=True)
+    parser.add_argument("--source", default="synthetic", help="'synthetic' or a Parquet path")
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None, help="default: free cluster CPUs")
+    parser.add_argument("--n-estimators", type=int, default=None)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    params = {} if args.n_estimators is None else {"n_estimators": args.n_estimators}
+    try:
+        result = retrain(
+            args.model,
+            source=args.source,
+            rows=args.rows,
+            seed=args.seed,
+            workers=args.workers,
+            params=params,
+        )
+    except Exception as exc:
+        logging.getLogger("jobs.retrain").exception("retraining failed")
+        print(f"retrain failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{RESULT_MARKER} {json.dumps(result.summary())}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The /v1 request contracts refuse every malformed row with the field and the reason."""
+
+import math
+
+import pytest
+from pydantic import ValidationError
+
+from aetheredge.api import MAX_ROWS, AnomalyRequest, CostRequest
+from aetheredge.schema import ANOMALY_NUMERIC
+
+GOOD_METRICS = {
+    "cpu_util": 0.4,
+    "mem_util": 0.5,
+    "disk_io_mbps": 3.0,
+    "net_in_mbps": 10.0,
+    "net_out_mbps": 40.0,
+    "latency_p99_ms": 120.0,
+    "error_rate": 0.001,
+    "request_rate": 250,
+}
+GOOD_USAGE = {
+    "vcpu_hours": 96.0,
+    "memory_gib_hours": 384.0,
+    "storage_gib_month": 20.0,
+    "egress_gib": 12.5,
+    "gpu_hours": 0.0,
+    "requests": 1_000_000,
+    "region": "eu-west-1",
+    "pricing_model": "spot",
+    "instance_family": "general",
+}
+
+
+def errors(model, rows):
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate({"rows": rows})
+    return [(tuple(e["loc"]), e["type"]) for e in caught.value.errors()]
+
+
+def test_valid_rows_pass_and_ints_count_as_floats():
+    request = AnomalyRequest.model_validate({"rows": [GOOD_METRICS | {"entity_id": "web-1"}]})
+    assert request.rows[0].request_rate == 250.0
+    assert CostRequest.model_validate({"rows": [GOOD_USAGE]}).rows[0].region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("change", "loc", "kind"),
+    [
+        ({"cpu_util": None}, ("rows", 0, "cpu_util"), "float_type"),
+        ({"cpu_util": "0.4"}, ("rows", 0, "cpu_util"), "float_type"),
+        ({"cpu_util": True}, ("rows", 0, "cpu_util"), "float_type"),
+        ({"cpu_util": math.nan}, ("rows", 0, "cpu_util"), "finite_number"),
+        ({"latency_p99_ms": math.inf}, ("rows", 0, "latency_p99_ms"), "finite_number"),
+        ({"cpu_util": 1.5}, ("rows", 0, "cpu_util"), "less_than_equal"),
+        ({"error_rate": -0.1}, ("rows", 0, "error_rate"), "greater_than_equal"),
+        ({"gpu": 1.0}, ("rows", 0, "gpu"), "extra_forbidden"),
+        ({"entity_id": 7}, ("rows", 0, "entity_id"), "string_type"),
+    ],
+)
+def test_bad_anomaly_field_is_named_with_reason(change, loc, kind):
+    assert (loc, kind) in errors(AnomalyRequest, [GOOD_METRICS | change])
+
+
+def test_missing_field_is_named():
+    row = {k: v for k, v in GOOD_METRICS.items() if k != "mem_util"}
+    assert (("rows", 0, "mem_util"), "missing") in errors(AnomalyRequest, [row])
+
+
+def test_unknown_category_is_refused():
+    found = errors(CostRequest, [GOOD_USAGE | {"region": "mars-1"}])
+    assert (("rows", 0, "region"), "literal_error") in found
+
+
+@pytest.mark.parametrize(
+    ("rows", "kind"), [([], "too_short"), ([GOOD_METRICS] * (MAX_ROWS + 1), "too_long")]
+)
+def test_batch_size_bounds(rows, kind):
+    assert (("rows",), kind) in errors(AnomalyRequest, rows)
+
+
+def test_every_schema_range_is_enforced():
+    for spec in ANOMALY_NUMERIC:
+        assert errors(AnomalyRequest, [GOOD_METRICS | {spec.name: spec.high * 2 + 1}])

@@ -1,0 +1,46 @@
+"""Encoders are stateless and identical for frames (training) and row lists (serving)."""
+
+import numpy as np
+import pytest
+
+from aetheredge import synthetic
+from aetheredge.features import FEATURE_NAMES, encode
+from aetheredge.schema import COST_CATEGORICAL
+
+
+@pytest.mark.parametrize(
+    ("kind", "make"), [("anomaly", synthetic.telemetry), ("cost", synthetic.cost_usage)]
+)
+def test_frame_and_records_encode_identically(kind, make):
+    frame = make(500, seed=2)
+    records = frame.to_dict("records")
+    as_columns = {c: [r[c] for r in records] for c in frame.columns}
+    np.testing.assert_array_equal(encode(kind, frame), encode(kind, as_columns))
+    assert encode(kind, frame).shape == (len(frame), len(FEATURE_NAMES[kind]))
+    assert encode(kind, frame).dtype == np.float32
+
+
+def test_cost_one_hot_layout():
+    frame = synthetic.cost_usage(200, seed=0)
+    X = encode("cost", frame)
+    offset = 6
+    for cat in COST_CATEGORICAL:
+        block = X[:, offset : offset + len(cat.values)]
+        assert (block.sum(axis=1) == 1).all()
+        expected = frame[cat.name].astype(str).map(cat.values.index).to_numpy()
+        assert (block.argmax(axis=1) == expected).all()
+        offset += len(cat.values)
+
+
+def test_unknown_category_raises_with_the_value():
+    frame = synthetic.cost_usage(3, seed=0).astype({"region": object})
+    frame.loc[1, "region"] = "mars-1"
+    with pytest.raises(ValueError, match="mars-1"):
+        encode("cost", frame)
+
+
+def test_heavy_tails_are_log_compressed():
+    frame = synthetic.telemetry(2016, seed=0)
+    X = encode("anomaly", frame)
+    np.testing.assert_allclose(X[:, 7], np.log1p(frame.request_rate.to_numpy()), rtol=1e-5)
+    np.testing.assert_allclose(X[:, 0], frame.cpu_util.to_numpy(), rtol=1e-6)

@@ -1,0 +1,72 @@
+"""MLflow registry (real SQLite store) and the serving runtime on top of it, without Ray."""
+
+import numpy as np
+import pytest
+
+from aetheredge.data import load_frame, split
+from aetheredge.models import AnomalyDetector
+from aetheredge.registry import Registry
+from aetheredge.runtime import ModelRuntime
+
+
+@pytest.fixture(scope="module")
+def data():
+    return split("anomaly", load_frame("anomaly", rows=20_000, seed=0))
+
+
+@pytest.fixture(scope="module")
+def registry(settings, data):
+    registry = Registry(settings)
+    for trees in (10, 20):
+        model = AnomalyDetector(n_estimators=trees, random_state=0).fit(data.X_train)
+        registry.register(
+            model,
+            params={"trees": trees},
+            metrics=model.evaluate(data.X_holdout, data.y_holdout),
+            sample=data.X_holdout[:3],
+            tags={"test": "yes"},
+        )
+    return registry
+
+
+def test_versions_and_champion_alias(registry):
+    assert [v.version for v in registry.versions("anomaly")] == ["2", "1"]
+    assert registry.champion("anomaly") is None
+    registry.promote("anomaly", "1")
+    champion = registry.champion("anomaly")
+    assert champion.version == "1" and "champion" in champion.aliases
+    assert {"f1", "roc_auc", "precision", "recall"} <= set(champion.metrics)
+
+
+def test_loaded_model_scores_like_the_trained_one(registry, data):
+    loaded = registry.load("anomaly", "2")
+    assert loaded.info.version == "2"
+    assert len(loaded.model.forest_.estimators_) == 20
+    again = AnomalyDetector(n_estimators=20, random_state=0).fit(data.X_train)
+    np.testing.assert_array_equal(
+        loaded.model.score_samples(data.X_holdout), again.score_samples(data.X_holdout)
+    )
+
+
+def test_unknown_version_is_a_lookup_error(registry):
+    with pytest.raises(LookupError, match="version 42"):
+        registry.load("anomaly", "42")
+    with pytest.raises(LookupError, match="@champion"):
+        registry.load("cost")
+
+
+def test_runtime_serves_champion_and_swaps_only_to_a_loadable_version(registry):
+    registry.promote("anomaly", "1")
+    runtime = ModelRuntime("anomaly", registry)
+    assert not runtime.ready
+    assert runtime.load() == "1"
+    rows = load_frame("anomaly", rows=2016, seed=5).head(4)
+    out = runtime.predict(rows.to_dict("list"))
+    assert out.version == "1" and len(out.results) == 4
+    assert out.results[0].entity_id == rows.entity_id.iloc[0]
+    assert all((r.score >= out.threshold) == r.is_anomaly for r in out.results)
+    with pytest.raises(LookupError):
+        runtime.load("42")
+    assert runtime.card().version == "1"  # still serving the old version
+    assert runtime.load("2") == "2"
+    assert runtime.predict(rows.to_dict("list")).version == "2"

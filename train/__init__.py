@@ -1,0 +1,1 @@
+"""Parallel retraining of AetherEdge models on Ray Train."""

@@ -1,0 +1,134 @@
+"""Retrain one model kind end to end: data, Ray Train fit, hold-out, registry, promotion."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aetheredge.cluster import connect
+from aetheredge.config import ModelKind, Settings
+from aetheredge.data import load_frame, split
+from aetheredge.models import build_model
+from aetheredge.models.evaluation import beats
+from aetheredge.registry import Registry, VersionInfo
+from train.distributed import default_workers, fit_distributed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RetrainResult:
+    """What a retraining run produced and decided."""
+
+    kind: ModelKind
+    candidate: VersionInfo
+    promoted: bool
+    previous_champion: VersionInfo | None
+    metrics: dict[str, float]
+    champion_metrics: dict[str, float]
+    rows: int
+    workers: int
+    train_seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "model": self.kind,
+            "version": self.candidate.version,
+            "promoted": self.promoted,
+            "previous_champion": self.previous_champion.version if self.previous_champion else None,
+            "metrics": self.metrics,
+            "champion_metrics_same_holdout": self.champion_metrics,
+            "rows": self.rows,
+            "workers": self.workers,
+            "timings_s": self.timings,
+        }
+
+
+def retrain(
+    kind: ModelKind,
+    *,
+    source: str = "synthetic",
+    rows: int = 200_000,
+    seed: int = 0,
+    workers: int | None = None,
+    params: dict[str, Any] | None = None,
+    settings: Settings | None = None,
+    report: Callable[[str], None] = log.info,
+) -> RetrainResult:
+    """Train a challenger on Ray Train and promote it only if it beats the champion.
+
+    The champion (if any) is scored on the challenger's hold-out, so both are judged
+    on the same rows. Nothing changes in the registry until the challenger is logged,
+    and the alias moves only after a win, so a failure anywhere leaves it untouched.
+    """
+    settings = settings or Settings()
+    params = params or {}
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    report(f"{kind}: loading {rows:,} rows from {source}")
+    data = split(kind, load_frame(kind, source, rows, seed))
+    lap("load")
+    connect(settings)
+    workers = workers or settings.train_workers or default_workers()
+    model = build_model(kind, random_state=seed, **params)
+    report(f"{kind}: Ray Train fit of {model.n_estimators} trees on {workers} worker(s)")
+    fit_distributed(
+        model,
+        data.X_train,
+        data.y_train,
+        num_workers=workers,
+        storage_path=settings.train_storage,
+        name=f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}",
+    )
+    lap("fit")
+    metrics = model.evaluate(data.X_holdout, data.y_holdout)
+    registry = Registry(settings)
+    champion = registry.champion(kind)
+    champion_metrics = (
+        registry.load(kind, champion.version).model.evaluate(data.X_holdout, data.y_holdout)
+        if champion
+        else {}
+    )
+    lap("evaluate")
+    report(f"{kind}: registering challenger (hold-out {_fmt(metrics)})")
+    candidate = registry.register(
+        model,
+        params={"source": source, "rows": rows, "seed": seed, "workers": workers},
+        metrics=metrics,
+        sample=data.X_holdout[:5],
+        tags={"aetheredge.kind": kind, "aetheredge.source": source},
+    )
+    promoted = champion is None or beats(kind, metrics, champion_metrics)
+    registry.record_decision(candidate, promoted, champion, champion_metrics)
+    if promoted:
+        registry.promote(kind, candidate.version)
+    lap("register")
+    verdict = "promoted to champion" if promoted else f"kept champion v{champion.version}"
+    report(f"{kind}: version {candidate.version} {verdict}")
+    return RetrainResult(
+        kind=kind,
+        candidate=candidate,
+        promoted=promoted,
+        previous_champion=champion,
+        metrics=metrics,
+        champion_metrics=champion_metrics,
+        rows=len(data.X_train),
+        workers=workers,
+        train_seconds=timings["fit"],
+        timings=timings,
+    )
+
+
+def _fmt(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in metrics.items())
