@@ -27,6 +27,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aetheredge.client import ServiceClient
 from aetheredge.cluster import LocalCluster, free_port, port_open
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
 
@@ -157,8 +158,6 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Cluster, champions and what the service is serving."""
-    from aetheredge.client import ServiceClient
-
     settings = Settings()
     cluster = LocalCluster.read(settings)
     alive = cluster is not None and cluster.alive()
@@ -208,8 +207,6 @@ def score(
     show: Annotated[int, typer.Option(help="Rows to print")] = 20,
 ) -> None:
     """Score the rows of a CSV or JSON file (records, or {"rows": [...]}) on the service."""
-    from aetheredge.client import ServiceClient
-
     kind = _kinds(model)[0]
     if path.suffix.lower() == ".json":
         loaded = json.loads(path.read_text())
@@ -247,7 +244,6 @@ def demo(
     ] = 200_000,
 ) -> None:
     """The loop end to end on a fresh state dir: train, serve, score, retrain, swap, stop."""
-    from aetheredge.client import ServiceClient
     from aetheredge.jobclient import retrain_command
 
     started = time.perf_counter()
@@ -268,7 +264,7 @@ def demo(
         before = _deploy(settings, cluster)
         client = ServiceClient.from_settings(settings)
         console.rule("3. Score sample requests")
-        _show_samples(client)
+        _show_samples(client, rows)
         console.rule("4. Retrain the cost model with `ray job submit`")
         argv = [
             str(Path(sys.executable).parent / "ray"),
@@ -293,7 +289,7 @@ def demo(
                 f"  {card['kind']} v{card['version']}: "
                 + ", ".join(f"{k}={v:.4g}" for k, v in card["metrics"].items())
             )
-        _show_samples(client, kinds=("cost",))
+        _show_samples(client, rows, kinds=("cost",))
         console.rule("6. Where to look")
         _endpoints(settings, cluster)
     finally:
@@ -302,19 +298,27 @@ def demo(
     console.print(f"[green]✓[/] demo finished in {time.perf_counter() - started:.0f}s")
 
 
-def _show_samples(client: object, kinds: tuple[ModelKind, ...] = MODEL_KINDS) -> None:
-    """Score labelled synthetic rows the models never saw and print them beside the truth."""
-    from aetheredge.synthetic import cost_usage, telemetry
+def _holdout_rows(kind: ModelKind, rows: int) -> pd.DataFrame:
+    """The newest 20% of the demo's data: the hold-out window no model trained on."""
+    from aetheredge.data import load_frame
 
+    frame = load_frame(kind, rows=rows, seed=0)
+    return frame[frame.ts > frame.ts.quantile(0.8)]
+
+
+def _show_samples(
+    client: ServiceClient, rows: int, kinds: tuple[ModelKind, ...] = MODEL_KINDS
+) -> None:
+    """Score held-out rows and print them beside their true labels."""
     if "anomaly" in kinds:
-        fleet = telemetry(4_000, seed=99)
+        fleet = _holdout_rows("anomaly", rows)
         picks = pd.concat(
             [
                 fleet[~fleet.is_anomaly].sample(5, random_state=1),
                 fleet[fleet.is_anomaly].groupby("anomaly_kind", observed=True).head(1),
             ]
         )
-        body = next(client.predict("anomaly", picks.to_dict("records")))  # type: ignore[attr-defined]
+        body = next(client.predict("anomaly", picks.to_dict("records")))
         table = Table(
             title=f"POST /v1/anomaly/score → v{body['version']} (threshold {body['threshold']:.3f})"
         )
@@ -332,8 +336,8 @@ def _show_samples(client: object, kinds: tuple[ModelKind, ...] = MODEL_KINDS) ->
             )
         console.print(table)
     if "cost" in kinds:
-        usage = cost_usage(6, seed=99)
-        body = next(client.predict("cost", usage.to_dict("records")))  # type: ignore[attr-defined]
+        usage = _holdout_rows("cost", rows).sample(6, random_state=1)
+        body = next(client.predict("cost", usage.to_dict("records")))
         table = Table(title=f"POST /v1/cost/predict → v{body['version']}")
         for col in ("region", "pricing", "family", "vCPU-h", "billed $", "predicted $"):
             table.add_column(col)

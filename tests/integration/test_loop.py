@@ -1,7 +1,10 @@
 """The whole loop on real Ray: Ray Train -> MLflow -> Serve HTTP -> Ray job -> new champion."""
 
+import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from aetheredge.cli import app
 from aetheredge.client import ServiceClient
 from aetheredge.config import MODEL_KINDS
 from aetheredge.deploy import deploy
@@ -161,3 +164,20 @@ def test_openapi_document_lists_the_typed_routes(service):
     row = doc["components"]["schemas"]["AnomalyRow"]
     assert row["properties"]["cpu_util"]["maximum"] == 1.0
     assert row["additionalProperties"] is False
+
+
+def test_cli_scores_a_csv_file(service, tmp_path):
+    rows = tmp_path / "telemetry.csv"
+    telemetry(300, seed=3).to_csv(rows, index=False)  # extra label columns are dropped
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(
+        app, ["score", str(rows), "--model", "anomaly", "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "anomaly v" in result.output
+    scores = pd.read_csv(out)
+    assert len(scores) == 300 and list(scores.columns) == ["entity_id", "score", "is_anomaly"]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"rows": [{"cpu_util": 2}]}')
+    result = CliRunner().invoke(app, ["score", str(bad), "--model", "anomaly"])
+    assert result.exit_code == 1 and "422" in result.output
