@@ -7,6 +7,8 @@ the field and the reason before any model runs.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -106,3 +108,22 @@ class Health(BaseModel):
 def columns(rows: list[BaseModel], names: tuple[str, ...]) -> dict[str, list[Any]]:
     """Validated rows as column lists, the shape the feature encoders take."""
     return {name: [getattr(row, name) for row in rows] for name in names}
+
+
+def validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Validation errors as JSON-safe 422 details: where (``loc``), why (``msg``, ``type``).
+
+    The offending value is echoed only when it is a scalar, and non-finite numbers are
+    echoed as text: NaN is not JSON, and a refused 10,001-row batch should not be sent
+    back whole.
+    """
+    details = []
+    for error in errors:
+        detail = {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        value = error.get("input")
+        if isinstance(value, float) and not math.isfinite(value):
+            detail["input"] = str(value)
+        elif isinstance(value, str | int | float | bool) or value is None:
+            detail["input"] = value if not isinstance(value, str) else value[:200]
+        details.append(detail)
+    return details

@@ -134,6 +134,13 @@ def up(
 ) -> None:
     """Start local Ray, train any model that has no champion, deploy Serve."""
     settings = Settings()
+    running = LocalCluster.read(settings)
+    if not (running and running.alive()) and port_open(settings.serve_port):
+        console.print(
+            f"[red]Port {settings.serve_port} is taken by another program.[/] "
+            "Free it or set AETHER_SERVE_PORT."
+        )
+        raise typer.Exit(1)
     cluster = _ensure_cluster(settings)
     for kind, version in _champions(settings).items():
         if version is None:
@@ -299,11 +306,11 @@ def demo(
 
 
 def _holdout_rows(kind: ModelKind, rows: int) -> pd.DataFrame:
-    """The newest 20% of the demo's data: the hold-out window no model trained on."""
-    from aetheredge.data import load_frame
+    """The demo data's hold-out window: rows no model trained on."""
+    from aetheredge.data import holdout_mask, load_frame
 
     frame = load_frame(kind, rows=rows, seed=0)
-    return frame[frame.ts > frame.ts.quantile(0.8)]
+    return frame[holdout_mask(frame)]
 
 
 def _show_samples(

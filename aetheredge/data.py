@@ -77,13 +77,16 @@ def validate_frame(kind: ModelKind, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[ok]
 
 
-def split(kind: ModelKind, frame: pd.DataFrame, holdout_fraction: float = 0.2) -> Split:
-    """Time-based split: the newest ``holdout_fraction`` of timestamps is held out."""
+def holdout_mask(frame: pd.DataFrame, holdout_fraction: float = 0.2) -> np.ndarray:
+    """True for the newest ``holdout_fraction`` of rows (by ``ts`` when present)."""
     if "ts" in frame:
-        cut = frame["ts"].quantile(1.0 - holdout_fraction)
-        late = (frame["ts"] > cut).to_numpy()
-    else:
-        late = np.arange(len(frame)) >= round(len(frame) * (1.0 - holdout_fraction))
+        return (frame["ts"] > frame["ts"].quantile(1.0 - holdout_fraction)).to_numpy()
+    return np.arange(len(frame)) >= round(len(frame) * (1.0 - holdout_fraction))
+
+
+def split(kind: ModelKind, frame: pd.DataFrame, holdout_fraction: float = 0.2) -> Split:
+    """Time-based split: the newest ``holdout_fraction`` of rows is held out."""
+    late = holdout_mask(frame, holdout_fraction)
     if late.all() or not late.any():
         raise DataError("the hold-out split left one side empty; supply more rows")
     X = encode(kind, frame)

@@ -12,7 +12,9 @@ real classes on the wrapped ingress methods, or it would read them as query para
 import asyncio
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
@@ -27,6 +29,7 @@ from aetheredge.api import (
     ModelCard,
     ModelsResponse,
     columns,
+    validation_errors,
 )
 from aetheredge.config import ModelKind
 from aetheredge.runtime import ModelRuntime, Prediction
@@ -36,6 +39,11 @@ api = FastAPI(
     summary="Anomaly scores and cost predictions for infrastructure operations.",
     version="0.1.0",
 )
+
+
+@api.exception_handler(RequestValidationError)
+async def refuse(_: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": validation_errors(exc.errors())})
 
 
 @serve.deployment(

@@ -1,11 +1,12 @@
 """The /v1 request contracts refuse every malformed row with the field and the reason."""
 
+import json
 import math
 
 import pytest
 from pydantic import ValidationError
 
-from aetheredge.api import MAX_ROWS, AnomalyRequest, CostRequest
+from aetheredge.api import MAX_ROWS, AnomalyRequest, CostRequest, validation_errors
 from aetheredge.schema import ANOMALY_NUMERIC
 
 GOOD_METRICS = {
@@ -81,3 +82,21 @@ def test_batch_size_bounds(rows, kind):
 def test_every_schema_range_is_enforced():
     for spec in ANOMALY_NUMERIC:
         assert errors(AnomalyRequest, [GOOD_METRICS | {spec.name: spec.high * 2 + 1}])
+
+
+def test_error_details_are_json_safe_and_small():
+    with pytest.raises(ValidationError) as caught:
+        AnomalyRequest.model_validate({"rows": [GOOD_METRICS | {"cpu_util": math.nan}]})
+    details = validation_errors(caught.value.errors())
+    assert details == [
+        {
+            "loc": ["rows", 0, "cpu_util"],
+            "msg": "Input should be a finite number",
+            "type": "finite_number",
+            "input": "nan",
+        }
+    ]
+    json.dumps(details, allow_nan=False)
+    with pytest.raises(ValidationError) as caught:
+        AnomalyRequest.model_validate({"rows": [GOOD_METRICS] * (MAX_ROWS + 1)})
+    assert "input" not in validation_errors(caught.value.errors())[0]
