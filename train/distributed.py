@@ -45,7 +45,9 @@ def _fit_share(config: dict[str, Any]) -> None:
         [b["data"] for b in shard.iter_batches(batch_size=65_536, batch_format="numpy")]
     )
     X, y = data[:, :-1], data[:, -1]
-    forest = model.make_forest(config["sizes"][rank], config["seeds"][rank])
+    forest = model.make_forest(
+        config["sizes"][rank], config["seeds"][rank], data_fraction=len(X) / config["rows"]
+    )
     forest.fit(X, model.encode_target(y))
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / _SHARE_FILE.format(rank=rank)).write_bytes(pickle.dumps(forest))
@@ -86,6 +88,7 @@ def fit_distributed(
             "model": model,
             "sizes": share_sizes(model.n_estimators, workers),
             "seeds": [int(s) for s in seeds],
+            "rows": len(X),
         },
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=False),
         run_config=RunConfig(

@@ -42,7 +42,10 @@ class AnomalyDetector(ForestModel):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def make_forest(self, n_estimators: int, random_state: int | None) -> IsolationForest:
+    def make_forest(
+        self, n_estimators: int, random_state: int | None, data_fraction: float = 1.0
+    ) -> IsolationForest:
+        # max_samples is a row count per tree, already independent of the shard size.
         return IsolationForest(
             n_estimators=n_estimators,
             max_samples=self.max_samples,

@@ -26,8 +26,15 @@ class ForestModel(BaseEstimator):
     random_state: int | None
 
     @abstractmethod
-    def make_forest(self, n_estimators: int, random_state: int | None) -> Forest:
-        """An unfitted ensemble with this model's settings and ``n_estimators`` trees."""
+    def make_forest(
+        self, n_estimators: int, random_state: int | None, data_fraction: float = 1.0
+    ) -> Forest:
+        """An unfitted ensemble with this model's settings and ``n_estimators`` trees.
+
+        ``data_fraction`` is the share of the training rows it will be fitted on (a
+        worker's shard); row sampling is rescaled so each tree draws as many rows as it
+        would from the whole data.
+        """
 
     def encode_target(self, y: np.ndarray | None) -> np.ndarray | None:
         """The target the forest is fitted on (identity unless overridden)."""

@@ -42,13 +42,18 @@ class CostModel(ForestModel):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def make_forest(self, n_estimators: int, random_state: int | None) -> RandomForestRegressor:
+    def make_forest(
+        self, n_estimators: int, random_state: int | None, data_fraction: float = 1.0
+    ) -> RandomForestRegressor:
+        max_samples = self.max_samples
+        if isinstance(max_samples, float):
+            max_samples = min(1.0, max_samples / data_fraction)
         return RandomForestRegressor(
             n_estimators=n_estimators,
             max_depth=self.max_depth,
             min_samples_leaf=self.min_samples_leaf,
             max_features=self.max_features,
-            max_samples=self.max_samples,
+            max_samples=max_samples,
             random_state=random_state,
             n_jobs=self.n_jobs,
         )

@@ -60,3 +60,11 @@ def test_beats_uses_the_primary_metric_direction():
     assert not beats("anomaly", {"f1": 0.5}, {"f1": 0.5})
     assert beats("cost", {"mae": 1.0}, {"mae": 2.0})
     assert not beats("cost", {"mae": 2.0}, {"mae": 1.0})
+
+
+def test_shard_forests_draw_as_many_rows_per_tree_as_the_whole_fit():
+    cost = CostModel(max_samples=0.3)
+    assert cost.make_forest(5, 0).max_samples == 0.3
+    assert cost.make_forest(5, 0, data_fraction=0.5).max_samples == pytest.approx(0.6)
+    assert cost.make_forest(5, 0, data_fraction=0.1).max_samples == 1.0
+    assert AnomalyDetector().make_forest(5, 0, data_fraction=0.5).max_samples == 256
