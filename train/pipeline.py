@@ -31,7 +31,6 @@ class RetrainResult:
     champion_metrics: dict[str, float]
     rows: int
     workers: int
-    train_seconds: float
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -125,7 +124,6 @@ def retrain(
         champion_metrics=champion_metrics,
         rows=len(data.X_train),
         workers=workers,
-        train_seconds=timings["fit"],
         timings=timings,
     )
 
