@@ -1,7 +1,8 @@
 """The Serve application: a FastAPI gateway in front of one deployment per model kind.
 
 Deployments stay thin: validation lives in :mod:`aetheredge.api` (FastAPI does it from
-the typed request models) and inference in :class:`aetheredge.runtime.ModelRuntime`.
+the typed request models) and inference in :mod:`aetheredge.runtime` (one runtime class
+per model kind).
 Each model deployment's ``user_config`` says which registry version to serve
 (``{"version": null}`` means the champion); a new ``user_config`` reloads in place.
 
@@ -32,7 +33,7 @@ from aetheredge.api import (
     validation_errors,
 )
 from aetheredge.config import ModelKind
-from aetheredge.runtime import ModelRuntime, Prediction
+from aetheredge.runtime import Prediction, runtime_for
 
 api = FastAPI(
     title="AetherEdge",
@@ -54,7 +55,7 @@ class ModelDeployment:
     """Hosts one model kind's runtime."""
 
     def __init__(self, kind: ModelKind) -> None:
-        self.runtime = ModelRuntime(kind)
+        self.runtime = runtime_for(kind)
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         self.runtime.load(config.get("version"))

@@ -77,9 +77,13 @@ class AnomalyDetector(ForestModel):
         """Anomaly score per row, higher is more anomalous."""
         return -self.forest_.score_samples(X)
 
+    def flag(self, scores: np.ndarray) -> np.ndarray:
+        """Which of these anomaly scores raise a flag (at or above the threshold)."""
+        return scores >= self.threshold_
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         """1 where the row is flagged anomalous, else 0."""
-        return (self.score_samples(X) >= self.threshold_).astype(np.int8)
+        return self.flag(self.score_samples(X)).astype(np.int8)
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return anomaly_metrics(y, self.score_samples(X), self.threshold_)

@@ -6,7 +6,7 @@ import pytest
 from aetheredge.data import load_frame, split
 from aetheredge.models import AnomalyDetector
 from aetheredge.registry import Registry
-from aetheredge.runtime import ModelRuntime
+from aetheredge.runtime import runtime_for
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_unknown_version_is_a_lookup_error(registry):
 
 def test_runtime_serves_champion_and_swaps_only_to_a_loadable_version(registry):
     registry.promote("anomaly", "1")
-    runtime = ModelRuntime("anomaly", registry)
+    runtime = runtime_for("anomaly", registry)
     assert not runtime.ready
     assert runtime.load() == "1"
     rows = load_frame("anomaly", rows=2016, seed=5).head(4)
