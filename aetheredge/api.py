@@ -92,6 +92,7 @@ class ModelCard(BaseModel):
     kind: Literal["anomaly", "cost"]
     name: str
     version: str
+    engine: str = Field(description="onnxruntime (compiled) or sklearn (fallback)")
     metrics: dict[str, float]
     loaded_at: float
 
@@ -110,7 +111,9 @@ def columns(rows: list[BaseModel], names: tuple[str, ...]) -> dict[str, list[Any
     return {name: [getattr(row, name) for row in rows] for name in names}
 
 
-def validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def validation_errors(
+    errors: Sequence[Mapping[str, Any]], prefix: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """Validation errors as JSON-safe 422 details: where (``loc``), why (``msg``, ``type``).
 
     The offending value is echoed only when it is a scalar, and non-finite numbers are
@@ -119,7 +122,7 @@ def validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     """
     details = []
     for error in errors:
-        detail = {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        detail = {"loc": [*prefix, *error["loc"]], "msg": error["msg"], "type": error["type"]}
         value = error.get("input")
         if isinstance(value, float) and not math.isfinite(value):
             detail["input"] = str(value)

@@ -53,7 +53,24 @@ class Settings(BaseSettings):
         description="CPUs each Serve replica reserves. 0 on a laptop so retraining keeps "
         "every core; Kubernetes manifests set a real request.",
     )
+    serve_max_replicas: int = Field(default=2, ge=1, description="Autoscaling upper bound.")
     max_rows_per_request: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=8 * 1024**2, ge=1024, description="Larger bodies: 413.")
+    batch_max_size: int = Field(
+        default=64, ge=1, description="Requests one dynamic batch may merge (@serve.batch)."
+    )
+    batch_wait_s: float = Field(
+        default=0.002, ge=0.0, description="How long a batch waits to fill before it runs."
+    )
+    batch_bypass_rows: int = Field(
+        default=256, ge=1, description="Requests with this many rows skip batching."
+    )
+    max_ongoing_requests: int = Field(
+        default=128, ge=1, description="Per replica; raised to batch_max_size if below it."
+    )
+    inference_threads: int = Field(
+        default=1, ge=1, description="ONNX Runtime threads per model per replica."
+    )
 
     @field_validator("home")
     @classmethod

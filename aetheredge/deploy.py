@@ -17,11 +17,12 @@ from aetheredge.client import ServiceClient
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
 
 APP_IMPORT_PATH = "serve.app:app"
+DEPLOYMENT = "Scorer"
 
 
 def serve_config(settings: Settings, versions: dict[ModelKind, str | None]) -> dict[str, Any]:
     """The Serve config (``ServeDeploySchema``) for the application serving ``versions``."""
-    actor = {"num_cpus": settings.serve_replica_cpus}
+    tuning = ("batch_max_size", "batch_wait_s", "batch_bypass_rows", "inference_threads")
     return {
         "proxy_location": "HeadOnly",
         "http_options": {"host": settings.serve_host, "port": settings.serve_port},
@@ -32,15 +33,23 @@ def serve_config(settings: Settings, versions: dict[ModelKind, str | None]) -> d
                 "import_path": APP_IMPORT_PATH,
                 "runtime_env": {"env_vars": settings.child_env()},
                 "deployments": [
-                    {"name": "Gateway", "ray_actor_options": actor},
-                    *(
-                        {
-                            "name": kind,
-                            "ray_actor_options": actor,
-                            "user_config": {"version": versions.get(kind)},
-                        }
-                        for kind in MODEL_KINDS
-                    ),
+                    {
+                        "name": DEPLOYMENT,
+                        "ray_actor_options": {"num_cpus": settings.serve_replica_cpus},
+                        # A batch can never hold more requests than a replica accepts.
+                        "max_ongoing_requests": max(
+                            settings.max_ongoing_requests, settings.batch_max_size
+                        ),
+                        "autoscaling_config": {
+                            "min_replicas": 1,
+                            "max_replicas": settings.serve_max_replicas,
+                            "target_ongoing_requests": settings.batch_max_size // 2 or 1,
+                        },
+                        "user_config": {
+                            "versions": {kind: versions.get(kind) for kind in MODEL_KINDS},
+                            "tuning": {k: getattr(settings, k) for k in tuning},
+                        },
+                    }
                 ],
             }
         ],

@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 
 from aetheredge.config import ModelKind
-from aetheredge.schema import ANOMALY_FEATURES, COST_CATEGORICAL, COST_FEATURES, COST_NUMERIC
+from aetheredge.schema import (
+    ANOMALY_FEATURES,
+    CATEGORICAL,
+    COST_CATEGORICAL,
+    COST_FEATURES,
+    COST_NUMERIC,
+    NUMERIC,
+)
 
 Columns = Mapping[str, Sequence[Any]]
 
@@ -38,11 +45,14 @@ _LOG_COLUMNS = [i for i, name in enumerate(ANOMALY_FEATURES) if name in LOG_SCAL
 _LOG_FACTORS = np.array([LOG_SCALE[ANOMALY_FEATURES[i]] for i in _LOG_COLUMNS], np.float32)
 
 
-def anomaly_matrix(columns: Columns) -> np.ndarray:
-    """Encode telemetry as an ``(n, 8)`` float32 matrix in schema order (see LOG_SCALE)."""
-    X = _numeric(columns, ANOMALY_FEATURES)
+def _log_scale(X: np.ndarray) -> np.ndarray:
     X[:, _LOG_COLUMNS] = np.log1p(X[:, _LOG_COLUMNS] * _LOG_FACTORS)
     return X
+
+
+def anomaly_matrix(columns: Columns) -> np.ndarray:
+    """Encode telemetry as an ``(n, 8)`` float32 matrix in schema order (see LOG_SCALE)."""
+    return _log_scale(_numeric(columns, ANOMALY_FEATURES))
 
 
 def cost_matrix(columns: Columns) -> np.ndarray:
@@ -69,3 +79,32 @@ FEATURE_NAMES: dict[ModelKind, tuple[str, ...]] = {
 def encode(kind: ModelKind, columns: Columns) -> np.ndarray:
     """Encode ``columns`` for the model of ``kind``."""
     return ENCODERS[kind](columns)
+
+
+def from_tensor(kind: ModelKind, M: np.ndarray) -> np.ndarray:
+    """Check a feature matrix in raw units (``FEATURE_NAMES[kind]`` order) and encode it.
+
+    This is the tensor route in (the Open Inference Protocol): numbers must be finite
+    and in range, each categorical's one-hot block must hold exactly one 1. Raises
+    :class:`ValueError` naming the first offending row and feature.
+    """
+    names = FEATURE_NAMES[kind]
+    if M.ndim != 2 or M.shape[1] != len(names):
+        raise ValueError(f"expected shape [n, {len(names)}], got {list(M.shape)}")
+    bad = ~np.isfinite(M)
+    for j, spec in enumerate(NUMERIC[kind]):
+        bad[:, j] |= (M[:, j] < spec.low) | (M[:, j] > spec.high)
+    start = len(NUMERIC[kind])
+    for cat in CATEGORICAL[kind]:
+        block = M[:, start : start + len(cat.values)]
+        invalid = ~np.isin(block, (0.0, 1.0)) | (block.sum(axis=1, keepdims=True) != 1.0)
+        bad[:, start : start + len(cat.values)] |= invalid
+        start += len(cat.values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"row {row}, feature {names[col]}: {M[row, col]!r} is not finite, in range, "
+            "or a valid one-hot value"
+        )
+    X = M.astype(np.float32)
+    return _log_scale(X) if kind == "anomaly" else X

@@ -11,6 +11,7 @@ only by this platform.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,26 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from aetheredge.compiled import (
+    ENGINE,
+    TOLERANCE,
+    CompiledModel,
+    compile_model,
+    max_relative_difference,
+)
 from aetheredge.config import ModelKind, Settings
-from aetheredge.features import FEATURE_NAMES
+from aetheredge.features import FEATURE_NAMES, encode
 from aetheredge.models import ForestModel
+from aetheredge.synthetic import random_columns
 
 log = logging.getLogger(__name__)
 METRIC_PREFIX = "holdout_"
+COMPILED_ARTIFACT = "compiled/model.onnx"
+COMPILED_TAG = "aetheredge.compiled"  # "verified", or "disagrees" when over tolerance
+
+
+class PromotionRefusedError(ValueError):
+    """A version may not become champion (its compiled form disagrees with it)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,7 @@ class VersionInfo:
     run_id: str
     metrics: dict[str, float]
     aliases: list[str] = field(default_factory=list)
+    compiled: bool = False  # a compiled artifact exists and agrees with the model
 
 
 @dataclass(frozen=True)
@@ -74,7 +90,8 @@ class Registry:
         return self.client.create_experiment(name, artifact_location=location.as_uri())
 
     def _info(self, kind: ModelKind, mv: ModelVersion) -> VersionInfo:
-        metrics = self.client.get_run(mv.run_id).data.metrics
+        run = self.client.get_run(mv.run_id).data
+        metrics = run.metrics
         return VersionInfo(
             kind=kind,
             version=str(mv.version),
@@ -85,6 +102,7 @@ class Registry:
                 if k.startswith(METRIC_PREFIX)
             },
             aliases=list(mv.aliases),
+            compiled=run.tags.get(COMPILED_TAG) == "verified",
         )
 
     def champion(self, kind: ModelKind) -> VersionInfo | None:
@@ -104,8 +122,8 @@ class Registry:
             (self._info(kind, mv) for mv in found), key=lambda v: int(v.version), reverse=True
         )
 
-    def load(self, kind: ModelKind, version: str | None = None) -> LoadedModel:
-        """Load ``version`` of ``kind``, or the champion when ``version`` is None."""
+    def resolve(self, kind: ModelKind, version: str | None = None) -> VersionInfo:
+        """``version`` of ``kind``, or the champion when ``version`` is None."""
         name = self.name(kind)
         try:
             if version is None:
@@ -115,8 +133,45 @@ class Registry:
         except MlflowException as exc:
             wanted = version or f"@{self.settings.champion_alias}"
             raise LookupError(f"no model {name} version {wanted} in the registry") from exc
-        model = mlflow.sklearn.load_model(f"models:/{name}/{mv.version}")
-        return LoadedModel(model=model, info=self._info(kind, mv))
+        return self._info(kind, mv)
+
+    def load(self, kind: ModelKind, version: str | None = None) -> LoadedModel:
+        """Load the scikit-learn model of ``version`` (default: the champion)."""
+        info = self.resolve(kind, version)
+        model = mlflow.sklearn.load_model(f"models:/{self.name(kind)}/{info.version}")
+        return LoadedModel(model=model, info=info)
+
+    def compiled_payload(self, info: VersionInfo) -> bytes:
+        """The compiled (ONNX) artifact logged beside ``info``'s model."""
+        path = mlflow.artifacts.download_artifacts(
+            run_id=info.run_id,
+            artifact_path=COMPILED_ARTIFACT,
+            tracking_uri=self.settings.tracking_uri,
+        )
+        return Path(path).read_bytes()
+
+    def _compile(self, model: ForestModel, sample: np.ndarray, tolerance: float) -> float:
+        """Compile ``model``, log the artifact, and return its largest relative difference.
+
+        Agreement is measured on ``sample`` plus rows spread over the whole input space.
+        """
+        payload = compile_model(model)
+        spread = encode(model.kind, random_columns(model.kind, 4096, seed=len(payload)))
+        rows = np.vstack([sample, spread]).astype(np.float32)
+        diff = max_relative_difference(model, CompiledModel(payload), rows)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(COMPILED_ARTIFACT).name
+            path.write_bytes(payload)
+            mlflow.log_artifact(str(path), str(Path(COMPILED_ARTIFACT).parent))
+        mlflow.log_metric("compiled_max_rel_diff", diff)
+        mlflow.set_tags(
+            {
+                COMPILED_TAG: "verified" if diff <= tolerance else "disagrees",
+                "aetheredge.compiled_engine": ENGINE,
+                "aetheredge.compiled_tolerance": str(tolerance),
+            }
+        )
+        return diff
 
     def register(
         self,
@@ -126,8 +181,14 @@ class Registry:
         metrics: dict[str, float],
         sample: np.ndarray,
         tags: dict[str, str],
+        tolerance: float = TOLERANCE,
     ) -> VersionInfo:
-        """Log a training run for ``model`` and register it as a new version."""
+        """Log a training run for ``model`` and register it as a new version.
+
+        The model is also compiled (:mod:`aetheredge.compiled`) and checked against
+        itself; a version whose compiled form differs by more than ``tolerance``
+        (relative) is registered but can never be promoted.
+        """
         kind: ModelKind = model.kind
         frame = pd.DataFrame(sample, columns=list(FEATURE_NAMES[kind]))
         output = model.score_samples(sample) if kind == "anomaly" else model.predict(sample)
@@ -135,6 +196,7 @@ class Registry:
             mlflow.log_params(params | model.get_params())
             mlflow.log_metrics({f"{METRIC_PREFIX}{k}": v for k, v in metrics.items()})
             mlflow.log_dict(model.summary(), "model_summary.json")
+            self._compile(model, sample, tolerance)
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",
@@ -168,7 +230,12 @@ class Registry:
             self.client.log_metric(run, f"champion_{METRIC_PREFIX}{k}", v)
 
     def promote(self, kind: ModelKind, version: str) -> None:
-        """Point the champion alias at ``version``."""
+        """Point the champion alias at ``version``, if its compiled form was verified."""
+        if not self.resolve(kind, version).compiled:
+            raise PromotionRefusedError(
+                f"{self.name(kind)} version {version}: compiled model was not verified to "
+                "agree with the scikit-learn model; refusing to promote"
+            )
         self.client.set_registered_model_alias(
             self.name(kind), self.settings.champion_alias, version
         )

@@ -1,8 +1,10 @@
 """Model runtimes: what a serving replica does, as plain Python testable without Ray.
 
-One runtime class per model kind behind one interface (``load``, ``predict``,
-``card``). A runtime holds one loaded registry version, turns validated columns into
-predictions, and swaps to another version only once that version is loaded and has
+One runtime class per model kind behind one interface (``load``, ``score``, the
+``/v1`` result rows and the Open Inference Protocol output tensors). A runtime holds
+one loaded registry version and its *engine*: the compiled ONNX graph when the version
+has a verified one, else (with a logged warning, counted in ``fallbacks``) the
+scikit-learn model. A new version becomes current only once it is loaded and has
 answered a warm-up call, so callers never see a half-loaded model.
 """
 
@@ -11,104 +13,192 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from aetheredge.api import AnomalyResult, CostResult, ModelCard
+from aetheredge.api import ModelCard
+from aetheredge.compiled import ENGINE, CompiledModel
 from aetheredge.config import ModelKind
 from aetheredge.features import FEATURE_NAMES, Columns, encode
-from aetheredge.registry import LoadedModel, Registry
+from aetheredge.models.evaluation import flag
+from aetheredge.registry import Registry, VersionInfo
+from aetheredge.v2 import OutputTensor
 
 log = logging.getLogger(__name__)
+SKLEARN = "sklearn"
 
 
 @dataclass(frozen=True)
-class Prediction:
-    """Predictions for a batch, and the version that made them."""
+class Engine:
+    """What computes one loaded version's output: its name, the function, the threshold."""
+
+    name: str
+    output: Callable[[np.ndarray], np.ndarray]
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Model outputs for a block of rows, with the version and engine that made them."""
 
     version: str
-    results: list[Any]
+    values: np.ndarray
+    engine: str
     threshold: float | None = None
+
+    @property
+    def flags(self) -> np.ndarray:
+        if self.threshold is None:
+            raise ValueError("this model raises no flags")
+        return flag(self.values, self.threshold)
+
+    def rows(self, start: int, stop: int) -> Scores:
+        """The scores of rows ``start:stop`` (to hand each batched request its own)."""
+        return Scores(self.version, self.values[start:stop], self.engine, self.threshold)
 
 
 class ModelRuntime(ABC):
     """Serves one model kind from the registry."""
 
     kind: ClassVar[ModelKind]
+    outputs: ClassVar[tuple[tuple[str, str], ...]]  # (name, datatype) of each V2 output
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, threads: int = 1) -> None:
         self.registry = registry or Registry()
-        self._loaded: LoadedModel | None = None
+        self.threads = threads
+        self.fallbacks = 0  # loads that wanted the compiled engine and fell back
+        self._current: tuple[VersionInfo, Engine] | None = None
         self._loaded_at = 0.0
 
     @property
     def ready(self) -> bool:
-        return self._loaded is not None
+        return self._current is not None
+
+    @property
+    def n_features(self) -> int:
+        return len(FEATURE_NAMES[self.kind])
+
+    def _engine(self, info: VersionInfo) -> Engine:
+        if info.compiled:
+            try:
+                compiled = CompiledModel(self.registry.compiled_payload(info), self.threads)
+                return Engine(ENGINE, compiled, compiled.threshold)
+            except Exception as exc:  # any failure to load means: serve the source model
+                self.fallbacks += 1
+                log.warning(
+                    "%s v%s: compiled model unavailable (%s: %s); serving scikit-learn",
+                    self.kind,
+                    info.version,
+                    type(exc).__name__,
+                    exc,
+                )
+        else:
+            self.fallbacks += 1
+            log.warning("%s v%s has no verified compiled model", self.kind, info.version)
+        model = self.registry.load(self.kind, info.version).model
+        return Engine(SKLEARN, model.output, getattr(model, "threshold_", None))
 
     def load(self, version: str | None = None) -> str:
         """Load ``version`` (default: the champion), warm it, then make it current."""
-        loaded = self.registry.load(self.kind, version)
-        warm = np.zeros((1, len(FEATURE_NAMES[self.kind])), dtype=np.float32)
-        self._predict(loaded, warm, {})
-        self._loaded, self._loaded_at = loaded, time.time()
-        log.info("%s serving version %s", self.kind, loaded.info.version)
-        return loaded.info.version
+        info = self.registry.resolve(self.kind, version)
+        engine = self._engine(info)
+        engine.output(np.zeros((1, self.n_features), dtype=np.float32))
+        self._current, self._loaded_at = (info, engine), time.time()
+        log.info("%s serving version %s on %s", self.kind, info.version, engine.name)
+        return info.version
 
-    def _current(self) -> LoadedModel:
-        if self._loaded is None:
+    def _loaded(self) -> tuple[VersionInfo, Engine]:
+        if self._current is None:
             raise RuntimeError(f"no {self.kind} model loaded")
-        return self._loaded
+        return self._current
 
-    def predict(self, columns: Columns) -> Prediction:
-        loaded = self._current()  # one reference for the whole batch
-        return self._predict(loaded, encode(self.kind, columns), columns)
+    @property
+    def version(self) -> str:
+        return self._loaded()[0].version
 
-    @abstractmethod
-    def _predict(self, loaded: LoadedModel, X: np.ndarray, columns: Columns) -> Prediction:
-        """Predictions of ``loaded`` for the encoded rows ``X`` (raw ``columns`` beside)."""
+    @property
+    def engine(self) -> str:
+        return self._loaded()[1].name
+
+    def score(self, X: np.ndarray) -> Scores:
+        """Outputs for the encoded rows ``X``, all from one version."""
+        info, engine = self._loaded()  # one reference for the whole block
+        return Scores(info.version, engine.output(X), engine.name, engine.threshold)
+
+    def predict(self, columns: Columns) -> Scores:
+        return self.score(encode(self.kind, columns))
 
     def card(self) -> ModelCard:
-        loaded = self._current()
+        info, engine = self._loaded()
         return ModelCard(
             kind=self.kind,
             name=self.registry.name(self.kind),
-            version=loaded.info.version,
-            metrics=loaded.info.metrics,
+            version=info.version,
+            engine=engine.name,
+            metrics=info.metrics,
             loaded_at=self._loaded_at,
         )
+
+    @abstractmethod
+    def body(self, scores: Scores, entity_ids: Sequence[str | None] | None) -> dict[str, Any]:
+        """The ``/v1`` response body for ``scores``."""
+
+    @abstractmethod
+    def tensors(self, scores: Scores) -> list[OutputTensor]:
+        """The Open Inference Protocol outputs for ``scores``, in ``outputs`` order."""
 
 
 class AnomalyRuntime(ModelRuntime):
     """Anomaly scores and flags, echoing each row's ``entity_id``."""
 
     kind = "anomaly"
+    outputs = (("score", "FP64"), ("is_anomaly", "BOOL"))
 
-    def _predict(self, loaded: LoadedModel, X: np.ndarray, columns: Columns) -> Prediction:
-        scores = loaded.model.score_samples(X)
-        flags = loaded.model.flag(scores)
-        ids = columns.get("entity_id") or [None] * len(scores)
-        results = [
-            AnomalyResult(entity_id=e, score=float(s), is_anomaly=bool(f))
-            for e, s, f in zip(ids, scores, flags, strict=True)
+    def body(self, scores: Scores, entity_ids: Sequence[str | None] | None) -> dict[str, Any]:
+        values, flags = scores.values.tolist(), scores.flags.tolist()
+        ids = entity_ids if entity_ids is not None else [None] * len(values)
+        return {
+            "model": self.kind,
+            "version": scores.version,
+            "threshold": scores.threshold,
+            "results": [
+                {"entity_id": e, "score": s, "is_anomaly": f}
+                for e, s, f in zip(ids, values, flags, strict=True)
+            ],
+        }
+
+    def tensors(self, scores: Scores) -> list[OutputTensor]:
+        return [
+            OutputTensor("score", "FP64", scores.values),
+            OutputTensor("is_anomaly", "BOOL", scores.flags),
         ]
-        return Prediction(loaded.info.version, results, loaded.model.threshold_)
 
 
 class CostRuntime(ModelRuntime):
     """Cost predictions in USD."""
 
     kind = "cost"
+    outputs = (("cost_usd", "FP64"),)
 
-    def _predict(self, loaded: LoadedModel, X: np.ndarray, columns: Columns) -> Prediction:
-        values = loaded.model.predict(X)
-        return Prediction(loaded.info.version, [CostResult(cost_usd=float(v)) for v in values])
+    def body(self, scores: Scores, entity_ids: Sequence[str | None] | None) -> dict[str, Any]:
+        return {
+            "model": self.kind,
+            "version": scores.version,
+            "results": [{"cost_usd": v} for v in scores.values.tolist()],
+        }
+
+    def tensors(self, scores: Scores) -> list[OutputTensor]:
+        return [OutputTensor("cost_usd", "FP64", scores.values)]
 
 
 RUNTIMES: dict[ModelKind, type[ModelRuntime]] = {"anomaly": AnomalyRuntime, "cost": CostRuntime}
 
 
-def runtime_for(kind: ModelKind, registry: Registry | None = None) -> ModelRuntime:
+def runtime_for(
+    kind: ModelKind, registry: Registry | None = None, threads: int = 1
+) -> ModelRuntime:
     """A new, unloaded runtime for ``kind``."""
-    return RUNTIMES[kind](registry)
+    return RUNTIMES[kind](registry, threads)

@@ -71,3 +71,6 @@ ANOMALY_FEATURES: tuple[str, ...] = tuple(f.name for f in ANOMALY_NUMERIC)
 COST_FEATURES: tuple[str, ...] = tuple(f.name for f in COST_NUMERIC) + tuple(
     f"{c.name}={v}" for c in COST_CATEGORICAL for v in c.values
 )
+
+NUMERIC: dict[str, tuple[Numeric, ...]] = {"anomaly": ANOMALY_NUMERIC, "cost": COST_NUMERIC}
+CATEGORICAL: dict[str, tuple[Categorical, ...]] = {"anomaly": (), "cost": COST_CATEGORICAL}

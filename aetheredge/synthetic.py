@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from aetheredge.schema import INSTANCE_FAMILIES, PRICING_MODELS, REGIONS
+from aetheredge.schema import CATEGORICAL, INSTANCE_FAMILIES, NUMERIC, PRICING_MODELS, REGIONS
 
 ANOMALY_KINDS: tuple[str, ...] = ("none", "spike", "level_shift", "saturation", "error_burst")
 _DURATION_STEPS = {  # kind -> (min, max) steps an incident lasts
@@ -241,3 +241,20 @@ def cost_usage(
 
 
 GENERATORS = {"anomaly": telemetry, "cost": cost_usage}
+
+
+def random_columns(kind: str, rows: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Inputs spread over each feature's whole valid range, unlike any real fleet.
+
+    Distances from the lower bound are log-uniform up to the upper bound, categories uniform: rows
+    that reach split points real data rarely does, for checking a compiled model
+    against its source.
+    """
+    rng = np.random.default_rng(seed)
+    columns: dict[str, np.ndarray] = {
+        spec.name: spec.low + np.expm1(rng.uniform(0.0, np.log1p(spec.high - spec.low), rows))
+        for spec in NUMERIC[kind]
+    }
+    for cat in CATEGORICAL[kind]:
+        columns[cat.name] = rng.choice(np.array(cat.values, dtype=object), rows)
+    return columns

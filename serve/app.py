@@ -1,106 +1,210 @@
-"""The Serve application: a FastAPI gateway in front of one deployment per model kind.
+"""The Serve application: one ingress deployment scoring both models over HTTP.
 
-Deployments stay thin: validation lives in :mod:`aetheredge.api` (FastAPI does it from
-the typed request models) and inference in :mod:`aetheredge.runtime` (one runtime class
-per model kind).
-Each model deployment's ``user_config`` says which registry version to serve
-(``{"version": null}`` means the champion); a new ``user_config`` reloads in place.
+One hop: each replica parses, validates, batches and scores in its own process, and
+with the HAProxy ingress the request reaches it straight from HAProxy. The logic lives
+in :mod:`aetheredge.service` (plain Python); this module maps routes to it.
 
-No ``from __future__ import annotations`` here: FastAPI must see the request models as
-real classes on the wrapped ingress methods, or it would read them as query parameters.
+``user_config`` pins the versions (``{"versions": {"anomaly": null, ...}}``, null meaning
+the champion) and the batching knobs; a new ``user_config`` reloads in place.
+
+No ``from __future__ import annotations`` here: FastAPI must see real classes in the
+route signatures.
 """
 
-import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, ORJSONResponse, Response
+from pydantic import BaseModel
 from ray import serve
-from ray.serve.handle import DeploymentHandle
 
 from aetheredge.api import (
-    ANOMALY_COLUMNS,
-    COST_COLUMNS,
     AnomalyRequest,
     AnomalyResponse,
     CostRequest,
     CostResponse,
     Health,
-    ModelCard,
     ModelsResponse,
-    columns,
-    validation_errors,
 )
-from aetheredge.config import ModelKind
-from aetheredge.runtime import Prediction, runtime_for
+from aetheredge.config import MODEL_KINDS, ModelKind, Settings
+from aetheredge.runtime import Scores, runtime_for
+from aetheredge.service import RequestError, ScoringService
+from aetheredge.v2 import (
+    HEADER_LENGTH,
+    ErrorBody,
+    InferRequest,
+    InferResponse,
+    Live,
+    ModelMetadata,
+    ModelReady,
+    ProtocolError,
+    Ready,
+    ServerMetadata,
+)
+from serve.batching import BatchedScorer
 
+VERSION = "0.1.0"
 api = FastAPI(
     title="AetherEdge",
     summary="Anomaly scores and cost predictions for infrastructure operations.",
-    version="0.1.0",
+    version=VERSION,
+    default_response_class=ORJSONResponse,
 )
+V2_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody}, 404: {"model": ErrorBody}}
 
 
-@api.exception_handler(RequestValidationError)
-async def refuse(_: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": validation_errors(exc.errors())})
+@api.exception_handler(RequestError)
+async def refuse(_: Request, exc: RequestError) -> JSONResponse:
+    return ORJSONResponse(status_code=exc.status, content=exc.body)
+
+
+@api.exception_handler(ProtocolError)
+async def refuse_v2(_: Request, exc: ProtocolError) -> JSONResponse:
+    return ORJSONResponse(status_code=exc.status, content={"error": str(exc)})
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a route that parses its own JSON body as ``model``."""
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+def _openapi() -> dict[str, Any]:
+    if api.openapi_schema is None:
+        schema = get_openapi(
+            title=api.title, version=api.version, summary=api.summary, routes=api.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (AnomalyRequest, CostRequest, InferRequest):
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(body.pop("$defs", {}))
+            components[model.__name__] = body
+        api.openapi_schema = schema
+    return api.openapi_schema
+
+
+api.openapi = _openapi  # type: ignore[method-assign]
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 @serve.deployment(
-    user_config={"version": None},
-    autoscaling_config={"min_replicas": 1, "max_replicas": 4, "target_ongoing_requests": 8},
-)
-class ModelDeployment:
-    """Hosts one model kind's runtime."""
-
-    def __init__(self, kind: ModelKind) -> None:
-        self.runtime = runtime_for(kind)
-
-    def reconfigure(self, config: dict[str, Any]) -> None:
-        self.runtime.load(config.get("version"))
-
-    def predict(self, cols: dict[str, list[Any]]) -> Prediction:
-        return self.runtime.predict(cols)
-
-    def card(self) -> ModelCard:
-        return self.runtime.card()
-
-
-@serve.deployment(
+    max_ongoing_requests=128,
+    user_config={"versions": {}},
     autoscaling_config={"min_replicas": 1, "max_replicas": 2, "target_ongoing_requests": 32},
 )
 @serve.ingress(api)
-class Gateway:
-    """HTTP routes; forwards validated columns to the model deployments."""
+class Scorer:
+    """Scores anomaly and cost requests (``/v1`` and the Open Inference Protocol)."""
 
-    def __init__(self, anomaly: DeploymentHandle, cost: DeploymentHandle) -> None:
-        self.models = {"anomaly": anomaly, "cost": cost}
+    def __init__(self) -> None:
+        self.settings = settings = Settings()
+        runtimes = {kind: runtime_for(kind) for kind in MODEL_KINDS}
+        self.batchers = {
+            kind: BatchedScorer(
+                runtime, settings.batch_max_size, settings.batch_wait_s, settings.batch_bypass_rows
+            )
+            for kind, runtime in runtimes.items()
+        }
+        self.service = ScoringService(runtimes, self._score, settings.max_body_bytes)
 
-    @api.post("/v1/anomaly/score", response_model=AnomalyResponse)
-    async def score(self, body: AnomalyRequest) -> AnomalyResponse:
-        cols = columns(body.rows, ANOMALY_COLUMNS)
-        out: Prediction = await self.models["anomaly"].predict.remote(cols)
-        return AnomalyResponse(version=out.version, threshold=out.threshold, results=out.results)
+    async def _score(self, kind: ModelKind, X: Any) -> Scores:
+        return await self.batchers[kind](X)
 
-    @api.post("/v1/cost/predict", response_model=CostResponse)
-    async def predict(self, body: CostRequest) -> CostResponse:
-        cols = columns(body.rows, COST_COLUMNS)
-        out: Prediction = await self.models["cost"].predict.remote(cols)
-        return CostResponse(version=out.version, results=out.results)
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        """Apply ``user_config``: tuning knobs (Settings names) first, then versions."""
+        settings = self.settings.model_copy(update=config.get("tuning", {}))
+        for kind, runtime in self.service.runtimes.items():
+            self.batchers[kind].configure(
+                settings.batch_max_size, settings.batch_wait_s, settings.batch_bypass_rows
+            )
+            runtime.threads = settings.inference_threads
+            runtime.load(config.get("versions", {}).get(kind))
+
+    async def _read(self, request: Request) -> bytes:
+        self.service.check_size(request.headers.get("content-length"))
+        return await request.body()
+
+    @api.post(
+        "/v1/anomaly/score",
+        response_model=AnomalyResponse,
+        openapi_extra=_body(AnomalyRequest),
+        summary="Anomaly scores and flags for telemetry rows",
+    )
+    async def score(self, request: Request) -> Response:
+        return _json(await self.service.v1("anomaly", await self._read(request)))
+
+    @api.post(
+        "/v1/cost/predict",
+        response_model=CostResponse,
+        openapi_extra=_body(CostRequest),
+        summary="Predicted cost (USD) for usage rows",
+    )
+    async def predict(self, request: Request) -> Response:
+        return _json(await self.service.v1("cost", await self._read(request)))
 
     @api.get("/v1/models", response_model=ModelsResponse)
     async def models(self) -> ModelsResponse:
-        cards = await asyncio.gather(*(h.card.remote() for h in self.models.values()))
-        return ModelsResponse(models=list(cards))
+        return ModelsResponse(models=[r.card() for r in self.service.runtimes.values()])
 
     @api.get("/healthz", response_model=Health)
     async def healthz(self) -> Health:
-        cards = await asyncio.gather(*(h.card.remote() for h in self.models.values()))
-        return Health(versions={c.kind: c.version for c in cards})
+        return Health(versions={k: r.version for k, r in self.service.runtimes.items()})
+
+    @api.get("/v2", response_model=ServerMetadata)
+    async def server_metadata(self) -> ServerMetadata:
+        return ServerMetadata(name="aetheredge", version=VERSION, extensions=["binary_tensor_data"])
+
+    @api.get("/v2/health/live", response_model=Live)
+    async def live(self) -> Live:
+        return Live(live=True)
+
+    @api.get("/v2/health/ready", response_model=Ready)
+    async def ready(self) -> Ready:
+        return Ready(ready=all(r.ready for r in self.service.runtimes.values()))
+
+    @api.get("/v2/models/{name}", response_model=ModelMetadata, responses=V2_ERRORS)
+    @api.get(
+        "/v2/models/{name}/versions/{version}", response_model=ModelMetadata, responses=V2_ERRORS
+    )
+    async def model_metadata(self, name: str, version: str | None = None) -> ModelMetadata:
+        return self.service.metadata(name, version)
+
+    @api.get("/v2/models/{name}/ready", response_model=ModelReady, responses=V2_ERRORS)
+    @api.get(
+        "/v2/models/{name}/versions/{version}/ready",
+        response_model=ModelReady,
+        responses=V2_ERRORS,
+    )
+    async def model_ready(self, name: str, version: str | None = None) -> ModelReady:
+        return self.service.model_ready(name, version)
+
+    @api.post(
+        "/v2/models/{name}/infer",
+        response_model=InferResponse,
+        responses=V2_ERRORS,
+        openapi_extra=_body(InferRequest),
+    )
+    @api.post(
+        "/v2/models/{name}/versions/{version}/infer",
+        response_model=InferResponse,
+        responses=V2_ERRORS,
+        openapi_extra=_body(InferRequest),
+    )
+    async def infer(self, request: Request, name: str, version: str | None = None) -> Response:
+        body, header_length = await self.service.infer(
+            name, version, await self._read(request), request.headers.get(HEADER_LENGTH)
+        )
+        if header_length is None:
+            return _json(body)
+        return Response(
+            body,
+            media_type="application/octet-stream",
+            headers={HEADER_LENGTH: str(header_length)},
+        )
 
 
-app = Gateway.bind(
-    ModelDeployment.options(name="anomaly").bind("anomaly"),
-    ModelDeployment.options(name="cost").bind("cost"),
-)
+app = Scorer.bind()

@@ -105,15 +105,20 @@ def retrain(
         model,
         params={"source": source, "rows": rows, "seed": seed, "workers": workers},
         metrics=metrics,
-        sample=data.X_holdout[:5],
+        sample=data.X_holdout[:2000],
         tags={"aetheredge.kind": kind, "aetheredge.source": source},
     )
-    promoted = champion is None or beats(kind, metrics, champion_metrics)
+    promoted = candidate.compiled and (champion is None or beats(kind, metrics, champion_metrics))
     registry.record_decision(candidate, promoted, champion, champion_metrics)
     if promoted:
         registry.promote(kind, candidate.version)
     lap("register")
-    verdict = "promoted to champion" if promoted else f"kept champion v{champion.version}"
+    if promoted:
+        verdict = "promoted to champion"
+    elif not candidate.compiled:
+        verdict = "not promoted: its compiled model disagrees with it"
+    else:
+        verdict = f"kept champion v{champion.version}"
     report(f"{kind}: version {candidate.version} {verdict}")
     return RetrainResult(
         kind=kind,

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 
 from aetheredge.models.base import ForestModel
-from aetheredge.models.evaluation import anomaly_metrics
+from aetheredge.models.evaluation import anomaly_metrics, flag
 
 
 class AnomalyDetector(ForestModel):
@@ -77,9 +77,11 @@ class AnomalyDetector(ForestModel):
         """Anomaly score per row, higher is more anomalous."""
         return -self.forest_.score_samples(X)
 
+    output = score_samples
+
     def flag(self, scores: np.ndarray) -> np.ndarray:
         """Which of these anomaly scores raise a flag (at or above the threshold)."""
-        return scores >= self.threshold_
+        return flag(scores, self.threshold_)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """1 where the row is flagged anomalous, else 0."""

@@ -49,6 +49,10 @@ class ForestModel(BaseEstimator):
         return self.adopt(forest.fit(X, self.encode_target(y)), X, y)
 
     @abstractmethod
+    def output(self, X: np.ndarray) -> np.ndarray:
+        """The number served per row: the anomaly score, or the predicted cost."""
+
+    @abstractmethod
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """Hold-out metrics; see :mod:`aetheredge.models.evaluation`."""
 

@@ -73,5 +73,7 @@ class CostModel(ForestModel):
         raw = self.forest_.predict(X)
         return np.maximum(np.expm1(raw) if self.log_target else raw, 0.0)
 
+    output = predict
+
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return regression_metrics(y, self.predict(X))

@@ -11,10 +11,15 @@ from sklearn.metrics import (
 )
 
 
+def flag(scores: np.ndarray, threshold: float) -> np.ndarray:
+    """The alert rule: a score at or above the calibrated threshold raises a flag."""
+    return scores >= threshold
+
+
 def anomaly_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
     """Precision, recall, F1 of the flags; ROC-AUC of the scores; the alert rate."""
     y_true = np.asarray(y_true, dtype=bool)
-    flags = scores >= threshold
+    flags = flag(scores, threshold)
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_true, flags, average="binary", zero_division=0
     )

@@ -1,0 +1,133 @@
+"""What the scoring routes do, as plain Python: bytes in, validated arrays, bytes out.
+
+The Serve deployment (``serve/app.py``) is a thin shell around :class:`ScoringService`:
+it supplies the runtimes and the (dynamically batched) scoring coroutine, and maps
+:class:`RequestError` to an HTTP response. Bodies are parsed once, in Rust
+(pydantic-core) or NumPy, and responses are encoded with orjson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import numpy as np
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from aetheredge.api import (
+    ANOMALY_COLUMNS,
+    COST_COLUMNS,
+    AnomalyRequest,
+    CostRequest,
+    columns,
+    validation_errors,
+)
+from aetheredge.config import MODEL_KINDS, ModelKind
+from aetheredge.features import encode, from_tensor
+from aetheredge.runtime import ModelRuntime, Scores
+from aetheredge.v2 import (
+    INPUT,
+    ModelMetadata,
+    ModelReady,
+    ProtocolError,
+    TensorMetadata,
+    encode_response,
+    input_matrix,
+    parse_request,
+)
+
+Scorer = Callable[[ModelKind, np.ndarray], Awaitable[Scores]]
+V1_REQUESTS: dict[ModelKind, tuple[type[BaseModel], tuple[str, ...]]] = {
+    "anomaly": (AnomalyRequest, ANOMALY_COLUMNS),
+    "cost": (CostRequest, COST_COLUMNS),
+}
+
+
+class RequestError(Exception):
+    """A refused request: the HTTP status and the JSON body to answer with."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
+
+class ScoringService:
+    """The ``/v1`` and Open Inference Protocol logic over one runtime per model kind."""
+
+    def __init__(
+        self, runtimes: Mapping[ModelKind, ModelRuntime], score: Scorer, max_body_bytes: int
+    ) -> None:
+        self.runtimes = runtimes
+        self.score = score
+        self.max_body_bytes = max_body_bytes
+
+    def check_size(self, length: int | str | None) -> None:
+        """Refuse (413) a body declared or found larger than ``max_body_bytes``."""
+        if length is not None and int(length) > self.max_body_bytes:
+            raise RequestError(
+                413, {"detail": f"body of {length} bytes exceeds {self.max_body_bytes} bytes"}
+            )
+
+    async def v1(self, kind: ModelKind, body: bytes) -> bytes:
+        """Score a ``/v1`` request body of rows; 422 names every invalid field."""
+        self.check_size(len(body))
+        model, names = V1_REQUESTS[kind]
+        try:
+            rows = model.model_validate_json(body).rows  # type: ignore[attr-defined]
+            cols = columns(rows, names)
+            X = encode(kind, cols)
+        except ValidationError as exc:
+            raise RequestError(
+                422, {"detail": validation_errors(exc.errors(), ("body",))}
+            ) from None
+        except ValueError as exc:
+            raise RequestError(422, {"detail": [{"loc": ["body"], "msg": str(exc)}]}) from None
+        scores = await self.score(kind, X)
+        return orjson.dumps(self.runtimes[kind].body(scores, cols.get("entity_id")))
+
+    def runtime(self, name: str, version: str | None = None) -> ModelRuntime:
+        """The runtime serving model ``name`` (at ``version``, when given), else 404."""
+        if name not in MODEL_KINDS:
+            raise ProtocolError(f"unknown model {name!r}; models are {list(MODEL_KINDS)}", 404)
+        runtime = self.runtimes[name]  # type: ignore[index]
+        if not runtime.ready:
+            raise ProtocolError(f"model {name!r} is not loaded", 404)
+        if version is not None and version != runtime.version:
+            raise ProtocolError(
+                f"model {name!r} version {version!r} is not served (serving {runtime.version})",
+                404,
+            )
+        return runtime
+
+    def metadata(self, name: str, version: str | None = None) -> ModelMetadata:
+        runtime = self.runtime(name, version)
+        return ModelMetadata(
+            name=name,
+            versions=[runtime.version],
+            platform=runtime.engine,
+            inputs=[TensorMetadata(name=INPUT, datatype="FP32", shape=[-1, runtime.n_features])],
+            outputs=[
+                TensorMetadata(name=out, datatype=dtype, shape=[-1])
+                for out, dtype in runtime.outputs
+            ],
+        )
+
+    def model_ready(self, name: str, version: str | None = None) -> ModelReady:
+        return ModelReady(name=name, ready=self.runtime(name, version).ready)
+
+    async def infer(
+        self, name: str, version: str | None, body: bytes, header_length: str | None
+    ) -> tuple[bytes, int | None]:
+        """An inference response body and, for binary outputs, its JSON header length."""
+        self.check_size(len(body))
+        runtime = self.runtime(name, version)
+        request = parse_request(body, header_length)
+        M = input_matrix(request, runtime.n_features, body, header_length)
+        try:
+            X = from_tensor(runtime.kind, M)
+        except ValueError as exc:
+            raise ProtocolError(f"input {INPUT!r}: {exc}") from None
+        scores = await self.score(runtime.kind, X)
+        return encode_response(request, name, scores.version, runtime.tensors(scores))

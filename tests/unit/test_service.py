@@ -1,0 +1,175 @@
+"""The scoring request logic (``/v1`` and the Open Inference Protocol), without Ray."""
+
+import asyncio
+
+import numpy as np
+import orjson
+import pytest
+
+from aetheredge.data import load_frame, split
+from aetheredge.models import build_model
+from aetheredge.registry import Registry
+from aetheredge.runtime import runtime_for
+from aetheredge.service import RequestError, ScoringService
+from aetheredge.v2 import HEADER_LENGTH, ProtocolError
+
+ANOMALY_ROW = {
+    "cpu_util": 0.5,
+    "mem_util": 0.4,
+    "disk_io_mbps": 20.0,
+    "net_in_mbps": 50.0,
+    "net_out_mbps": 40.0,
+    "latency_p99_ms": 120.0,
+    "error_rate": 0.001,
+    "request_rate": 300.0,
+}
+
+
+@pytest.fixture(scope="module")
+def service(settings):
+    registry = Registry(settings.model_copy(update={"model_prefix": "svc"}))
+    for kind in ("anomaly", "cost"):
+        data = split(kind, load_frame(kind, rows=10_000, seed=1))
+        model = build_model(kind, n_estimators=10, random_state=0).fit(data.X_train, data.y_train)
+        info = registry.register(model, params={}, metrics={}, sample=data.X_holdout[:200], tags={})
+        registry.promote(kind, info.version)
+    runtimes = {kind: runtime_for(kind, registry) for kind in ("anomaly", "cost")}
+    for runtime in runtimes.values():
+        runtime.load()
+
+    async def score(kind, X):
+        return runtimes[kind].score(X)
+
+    return ScoringService(runtimes, score, max_body_bytes=64 * 1024)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_v1_scores_rows_and_echoes_entities(service):
+    body = orjson.dumps({"rows": [ANOMALY_ROW | {"entity_id": "web-1"}, ANOMALY_ROW]})
+    out = orjson.loads(run(service.v1("anomaly", body)))
+    assert out["version"] == "1" and out["model"] == "anomaly"
+    assert [r["entity_id"] for r in out["results"]] == ["web-1", None]
+    assert out["results"][0]["score"] == out["results"][1]["score"]
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (b'{"rows": [{"cpu_util": 0.5}]}', ["body", "rows", 0, "mem_util"]),
+        (b'{"rows": []}', ["body", "rows"]),
+        (b'{"rows": [{"cpu_util": NaN}]}', ["body", "rows", 0, "cpu_util"]),
+        (b"not json", ["body"]),
+    ],
+)
+def test_v1_refuses_bad_bodies_with_422_naming_the_field(service, body, where):
+    with pytest.raises(RequestError) as caught:
+        run(service.v1("anomaly", body))
+    assert caught.value.status == 422
+    assert caught.value.body["detail"][0]["loc"][: len(where)] == where
+
+
+def test_oversized_bodies_are_413(service):
+    rows = orjson.dumps({"rows": [ANOMALY_ROW] * 1000})
+    with pytest.raises(RequestError) as caught:
+        run(service.v1("anomaly", rows))
+    assert caught.value.status == 413
+
+
+def test_v2_metadata_names_the_input_and_outputs(service):
+    meta = service.metadata("anomaly")
+    assert meta.inputs[0].shape == [-1, 8] and meta.versions == ["1"]
+    assert [(o.name, o.datatype) for o in meta.outputs] == [
+        ("score", "FP64"),
+        ("is_anomaly", "BOOL"),
+    ]
+    assert service.metadata("cost", "1").inputs[0].shape == [-1, 20]
+    assert service.model_ready("cost").ready
+
+
+def _infer(service, name, request, version=None, tail=b""):
+    header = orjson.dumps(request)
+    length = str(len(header)) if tail else None
+    body, json_len = run(service.infer(name, version, header + tail, length))
+    return body, json_len
+
+
+def test_v2_infer_takes_flat_nested_fp32_and_fp64_data_alike(service):
+    row = list(ANOMALY_ROW.values())
+    outs = []
+    for datatype, data in (("FP32", row * 2), ("FP64", [row, row])):
+        request = {
+            "inputs": [{"name": "features", "shape": [2, 8], "datatype": datatype, "data": data}]
+        }
+        body, _ = _infer(service, "anomaly", request)
+        outs.append(orjson.loads(body))
+    assert outs[0]["outputs"][0]["name"] == "score"
+    assert outs[0]["outputs"][1]["datatype"] == "BOOL"
+    np.testing.assert_allclose(
+        outs[0]["outputs"][0]["data"], outs[1]["outputs"][0]["data"], rtol=1e-6
+    )
+    v1 = orjson.loads(run(service.v1("anomaly", orjson.dumps({"rows": [ANOMALY_ROW]}))))
+    assert outs[1]["outputs"][0]["data"][0] == pytest.approx(v1["results"][0]["score"], rel=1e-6)
+
+
+def test_v2_binary_tensors_in_and_out(service):
+    X = np.tile(np.array(list(ANOMALY_ROW.values()), dtype=np.float32), (3, 1))
+    request = {
+        "id": "r1",
+        "inputs": [
+            {
+                "name": "features",
+                "shape": [3, 8],
+                "datatype": "FP32",
+                "parameters": {"binary_data_size": X.nbytes},
+            }
+        ],
+        "outputs": [{"name": "score", "parameters": {"binary_data": True}}],
+    }
+    body, json_len = _infer(service, "anomaly", request, tail=X.tobytes())
+    header = orjson.loads(body[:json_len])
+    assert header["id"] == "r1" and [o["name"] for o in header["outputs"]] == ["score"]
+    scores = np.frombuffer(body[json_len:], dtype="<f8")
+    assert scores.shape == (3,) and np.all(scores == scores[0])
+
+
+def test_cost_tensor_takes_one_hot_categoricals(service):
+    numeric = [100.0, 400.0, 50.0, 10.0, 0.0, 1e6]
+    one_hot = [1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+    request = {
+        "inputs": [
+            {"name": "features", "shape": [1, 20], "datatype": "FP64", "data": numeric + one_hot}
+        ]
+    }
+    body, _ = _infer(service, "cost", request)
+    assert orjson.loads(body)["outputs"][0]["data"][0] > 0
+    request["inputs"][0]["data"] = [*numeric, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+    with pytest.raises(ProtocolError, match="row 0, feature region=us-east-1"):
+        _infer(service, "cost", request)
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "tensor", "status", "message"),
+    [
+        ("nope", None, {}, 404, "unknown model"),
+        ("anomaly", "9", {}, 404, "version '9' is not served"),
+        ("anomaly", None, {"datatype": "INT64"}, 400, "not supported"),
+        ("anomaly", None, {"shape": [1, 7]}, 400, "does not match"),
+        ("anomaly", None, {"data": [1.0] * 7}, 400, "do not fill"),
+        ("anomaly", None, {"data": ["a"] * 8}, 400, "must be numbers"),
+        ("anomaly", None, {"data": [2.0] + [0.0] * 7}, 400, "feature cpu_util"),
+        ("anomaly", None, {"name": "x"}, 400, "exactly one input"),
+    ],
+)
+def test_v2_errors_are_400_or_404_with_a_message(service, name, version, tensor, status, message):
+    base = {"name": "features", "shape": [1, 8], "datatype": "FP32", "data": [0.1] * 8}
+    with pytest.raises(ProtocolError, match=message) as caught:
+        _infer(service, name, {"inputs": [base | tensor]}, version)
+    assert caught.value.status == status
+
+
+def test_binary_header_length_must_fit_the_body(service):
+    with pytest.raises(ProtocolError, match=HEADER_LENGTH):
+        run(service.infer("anomaly", None, b"{}", "99"))
