@@ -7,6 +7,7 @@ it started (and nothing else on the machine, unlike ``ray stop``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -80,6 +81,53 @@ def connect(settings: Settings) -> None:
         )
 
 
+def serve_env(settings: Settings) -> dict[str, str]:
+    """Ray Serve's process-level switches, which Ray reads only when it starts.
+
+    With the HAProxy ingress, its files live under ``<home>/haproxy`` and its metrics
+    and stats ports are free ones, so two local clusters never collide and
+    :func:`stop_haproxy` can find this cluster's HAProxy by its config path.
+    """
+    env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"} if settings.serve_throughput_optimized else {}
+    if settings.serve_ingress == "haproxy":
+        base = settings.home / "haproxy"
+        base.mkdir(parents=True, exist_ok=True)
+        env |= {
+            "RAY_SERVE_ENABLE_HA_PROXY": "1",
+            "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(base / "haproxy.cfg"),
+            "RAY_SERVE_HAPROXY_SOCKET_PATH": str(base / "admin.sock"),
+            "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(base / "metrics.sock"),
+            "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(base),
+            "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(base / "server-state"),
+            "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
+            "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
+        }
+    return env
+
+
+def stop_haproxy(settings: Settings, timeout_s: float = 10.0) -> list[int]:
+    """Stop this cluster's HAProxy, which outlives ``ray stop`` and holds the HTTP port."""
+    marker = str(settings.home / "haproxy").encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+        except OSError:
+            continue
+        if b"haproxy" in cmdline.split(b"\0")[0] and marker in cmdline:
+            pids.append(int(entry.name))
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while any(pid_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
+
+
 @dataclass
 class LocalCluster:
     """State of the local cluster started by ``aetheredge up``."""
@@ -131,7 +179,7 @@ class LocalCluster:
         settings.home.mkdir(parents=True, exist_ok=True)
         gcs_port, dashboard_port = free_port(), free_port()
         log_file = settings.home / "ray-head.log"
-        env = os.environ | settings.child_env() | cls.auth_env(settings)
+        env = os.environ | settings.child_env() | cls.auth_env(settings) | serve_env(settings)
         # Job drivers run `python -m jobs.retrain`: make `python` this interpreter.
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         command = [
@@ -176,4 +224,5 @@ class LocalCluster:
                 time.sleep(0.5)
             if pid_running(self.pid):
                 os.killpg(self.pid, signal.SIGKILL)
+        stop_haproxy(settings)
         self.state_file(settings).unlink(missing_ok=True)

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
         description="CPUs each Serve replica reserves. 0 on a laptop so retraining keeps "
         "every core; Kubernetes manifests set a real request.",
     )
+    serve_ingress: Literal["haproxy", "proxy"] = Field(
+        default="haproxy",
+        description="haproxy: Ray Serve's HAProxy ingress straight to replicas; proxy: "
+        "Serve's Python proxy. Read when the Ray cluster starts.",
+    )
+    serve_throughput_optimized: bool = Field(
+        default=False, description="RAY_SERVE_THROUGHPUT_OPTIMIZED; read when Ray starts."
+    )
     serve_max_replicas: int = Field(default=2, ge=1, description="Autoscaling upper bound.")
     max_rows_per_request: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024**2, ge=1024, description="Larger bodies: 413.")

@@ -8,25 +8,23 @@ For each model kind and row count, in one run on one machine:
 Prints a table (speed-up and parallel efficiency against the n_jobs=1 fit) and writes
 the figures as JSON under benchmarks/results/.
 
-    python benchmarks/train_scaling.py --rows 200000 --kinds cost anomaly
+    python -m benchmarks.train_scaling --rows 200000 --kinds cost anomaly
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import ray
-from rich.console import Console
-from rich.table import Table
 
 from aetheredge.data import load_frame, split
 from aetheredge.models import build_model
+from benchmarks.report import save
+from benchmarks.report import show as show_table
 from train.distributed import fit_distributed
 
 
@@ -80,40 +78,29 @@ def main() -> None:
                     }
                 )
     ray.shutdown()
-    show(records, cpus)
+    show(records)
 
 
-def show(records: list[dict], cpus: int) -> None:
-    machine = f"{platform.machine()}, {cpus} CPUs, {platform.python_version()}"
-    table = Table(title=f"Retraining wall time ({machine})")
-    for column in (
-        "model",
-        "train rows",
-        "method",
-        "seconds",
-        "speed-up",
-        "efficiency",
-        "hold-out",
-    ):
-        table.add_column(column)
+def show(records: list[dict]) -> None:
+    rows = []
     for r in records:
         base = next(b for b in records if b["kind"] == r["kind"] and b["rows"] == r["rows"])
         speedup = base["seconds"] / r["seconds"]
         key = "mae" if r["kind"] == "cost" else "f1"
-        table.add_row(
-            r["kind"],
-            f"{r['rows']:,}",
-            r["method"],
-            f"{r['seconds']:.1f}",
-            f"{speedup:.2f}x",
-            f"{speedup / r['parallel']:.0%}",
-            f"{key}={r['metrics'][key]:.4g}",
+        rows.append(
+            [
+                r["kind"],
+                f"{r['rows']:,}",
+                r["method"],
+                f"{r['seconds']:.1f}",
+                f"{speedup:.2f}x",
+                f"{speedup / r['parallel']:.0%}",
+                f"{key}={r['metrics'][key]:.4g}",
+            ]
         )
-    Console().print(table)
-    out = Path(__file__).parent / "results" / f"train_scaling-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"machine": machine, "records": records}, indent=2))
-    print(f"wrote {out}")
+    columns = ["model", "train rows", "method", "seconds", "speed-up", "efficiency", "hold-out"]
+    show_table("Retraining wall time", columns, rows)
+    save("train_scaling", {"records": records})
 
 
 if __name__ == "__main__":

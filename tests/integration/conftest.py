@@ -1,6 +1,7 @@
 """One real local Ray cluster for the whole integration session.
 
-It starts on free ports (never 6379, Redis's), with a dashboard for the Jobs and Serve
+It starts on free ports (never 6379, Redis's), with Serve's HAProxy ingress as
+``make up`` runs it (``AETHER_SERVE_INGRESS``), a dashboard for the Jobs and Serve
 REST APIs, a small object store, and ``AETHER_*`` settings pointing at a private state
 dir, so Serve replicas and job drivers (which inherit this environment) share one
 MLflow SQLite store with the tests.
@@ -14,8 +15,11 @@ import pytest
 import ray
 from ray import serve
 
-from aetheredge.cluster import free_port
-from aetheredge.config import Settings
+from aetheredge.client import ServiceClient
+from aetheredge.cluster import free_port, serve_env, stop_haproxy
+from aetheredge.config import MODEL_KINDS, Settings
+from aetheredge.deploy import deploy
+from train.pipeline import retrain
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +30,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
         env.setenv("AETHER_SERVE_PORT", str(free_port()))
         env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
         settings = Settings()
+        for name, value in serve_env(settings).items():
+            env.setenv(name, value)
         context = ray.init(
             address="local",
             num_cpus=2,
@@ -40,3 +46,25 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
         finally:
             serve.shutdown()
             ray.shutdown()
+            stop_haproxy(settings)
+
+
+@pytest.fixture(scope="session")
+def first_versions(platform):
+    settings, _ = platform
+    return {
+        kind: retrain(
+            kind, rows=20_000, seed=0, workers=2, params={"n_estimators": 20}, settings=settings
+        )
+        for kind in MODEL_KINDS
+    }
+
+
+@pytest.fixture(scope="session")
+def service(platform, first_versions):
+    settings, dashboard = platform
+    served = deploy(
+        settings, dashboard, {k: r.candidate.version for k, r in first_versions.items()}
+    )
+    assert served == {"anomaly": "1", "cost": "1"}
+    return ServiceClient.from_settings(settings)

@@ -5,7 +5,6 @@ import pytest
 from typer.testing import CliRunner
 
 from aetheredge.cli import app
-from aetheredge.client import ServiceClient
 from aetheredge.config import MODEL_KINDS
 from aetheredge.data import holdout_mask, load_frame
 from aetheredge.deploy import deploy
@@ -16,27 +15,6 @@ from tests.unit.test_api_validation import GOOD_METRICS, GOOD_USAGE
 from train.pipeline import retrain
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def first_versions(platform):
-    settings, _ = platform
-    return {
-        kind: retrain(
-            kind, rows=20_000, seed=0, workers=2, params={"n_estimators": 20}, settings=settings
-        )
-        for kind in MODEL_KINDS
-    }
-
-
-@pytest.fixture(scope="module")
-def service(platform, first_versions):
-    settings, dashboard = platform
-    served = deploy(
-        settings, dashboard, {k: r.candidate.version for k, r in first_versions.items()}
-    )
-    assert served == {"anomaly": "1", "cost": "1"}
-    return ServiceClient.from_settings(settings)
 
 
 def test_first_versions_train_on_two_workers_and_become_champions(platform, first_versions):
