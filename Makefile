@@ -7,12 +7,12 @@ PYTHON  ?= python3
 # Ray job drivers run `python -m jobs.retrain`: keep the venv first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo up down status test lint format clean
+.PHONY: install demo up down status test bench lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,6 +33,10 @@ test: install  ## lint, then the whole suite (unit tests, then one shared Ray cl
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+bench: install  ## in-process and HTTP load benchmarks, each against its baseline (see README)
+	$(BIN)/python -m benchmarks.inprocess
+	$(BIN)/python -m benchmarks.http_load
 
 lint: install
 	$(BIN)/ruff check .

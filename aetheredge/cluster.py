@@ -84,9 +84,11 @@ def connect(settings: Settings) -> None:
 def serve_env(settings: Settings) -> dict[str, str]:
     """Ray Serve's process-level switches, which Ray reads only when it starts.
 
-    With the HAProxy ingress, its files live under ``<home>/haproxy`` and its metrics
-    and stats ports are free ones, so two local clusters never collide and
-    :func:`stop_haproxy` can find this cluster's HAProxy by its config path.
+    With the HAProxy ingress, its config lives under ``<home>/haproxy`` (so
+    :func:`stop_haproxy` can find this cluster's HAProxy by its command line) and its
+    metrics and stats ports are free ones, so two local clusters never collide. Its
+    sockets stay in Ray's per-cluster default directory: HAProxy caps socket paths at
+    97 characters.
     """
     env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"} if settings.serve_throughput_optimized else {}
     if settings.serve_ingress == "haproxy":
@@ -95,10 +97,6 @@ def serve_env(settings: Settings) -> dict[str, str]:
         env |= {
             "RAY_SERVE_ENABLE_HA_PROXY": "1",
             "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(base / "haproxy.cfg"),
-            "RAY_SERVE_HAPROXY_SOCKET_PATH": str(base / "admin.sock"),
-            "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(base / "metrics.sock"),
-            "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(base),
-            "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(base / "server-state"),
             "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
             "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
         }
@@ -215,14 +213,14 @@ class LocalCluster:
         cluster.activate(settings)
         return cluster
 
-    def stop(self, settings: Settings, timeout_s: float = 60.0) -> None:
-        """SIGTERM the head (it drains and stops its processes) and forget it."""
+    def stop(self, settings: Settings, timeout_s: float = 20.0) -> None:
+        """Stop the head's whole process group (SIGTERM, then SIGKILL), its HAProxy too."""
         if pid_running(self.pid):
-            os.kill(self.pid, signal.SIGTERM)
+            os.kill(self.pid, signal.SIGTERM)  # the head stops its raylet and GCS
             deadline = time.monotonic() + timeout_s
             while pid_running(self.pid) and time.monotonic() < deadline:
                 time.sleep(0.5)
-            if pid_running(self.pid):
-                os.killpg(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)  # workers the head left behind
         stop_haproxy(settings)
         self.state_file(settings).unlink(missing_ok=True)

@@ -18,14 +18,15 @@ version may be promoted (see :data:`TOLERANCE`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper
 
-from aetheredge.models import AnomalyDetector, CostModel, ForestModel
+if TYPE_CHECKING:
+    from aetheredge.models import ForestModel
 
 ENGINE = "onnxruntime"
 TOLERANCE = 1e-4  # largest relative difference from scikit-learn a version may promote with
@@ -52,7 +53,7 @@ def _depths(children_left: np.ndarray, children_right: np.ndarray) -> np.ndarray
 
 
 def _leaf_values(model: ForestModel, tree: Any) -> np.ndarray:
-    if isinstance(model, AnomalyDetector):
+    if model.kind == "anomaly":
         depth = _depths(tree.children_left, tree.children_right)
         return depth + average_path_length(tree.n_node_samples)
     return tree.value[:, 0, 0]
@@ -113,7 +114,7 @@ def _const(name: str, value: float) -> onnx.NodeProto:
 
 def _head(model: ForestModel) -> list[onnx.NodeProto]:
     """Nodes from the float64 tree average ``m`` to the output ``y``."""
-    if isinstance(model, AnomalyDetector):  # 2 ** (-m / c(psi))
+    if model.kind == "anomaly":  # 2 ** (-m / c(psi))
         c = float(average_path_length(np.array([model.forest_.max_samples_]))[0])
         return [
             _const("neg_inv_c", -1.0 / c),
@@ -121,7 +122,6 @@ def _head(model: ForestModel) -> list[onnx.NodeProto]:
             helper.make_node("Mul", ["m", "neg_inv_c"], ["e"]),
             helper.make_node("Pow", ["two", "e"], ["y"]),
         ]
-    assert isinstance(model, CostModel)
     nodes = [_const("zero", 0.0)]
     if model.log_target:  # max(expm1(m), 0)
         nodes += [
@@ -154,7 +154,7 @@ def compile_model(model: ForestModel) -> bytes:
     )
     proto = helper.make_model(graph, opset_imports=OPSETS, producer_name="aetheredge")
     meta = {"kind": model.kind, "n_features": str(n_features)}
-    if isinstance(model, AnomalyDetector):
+    if model.kind == "anomaly":
         meta["threshold"] = repr(model.threshold_)
     helper.set_model_props(proto, meta)
     onnx.checker.check_model(proto)

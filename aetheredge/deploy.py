@@ -9,6 +9,7 @@ in place instead of restarting them.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
@@ -20,8 +21,15 @@ APP_IMPORT_PATH = "serve.app:app"
 DEPLOYMENT = "Scorer"
 
 
-def serve_config(settings: Settings, versions: dict[ModelKind, str | None]) -> dict[str, Any]:
-    """The Serve config (``ServeDeploySchema``) for the application serving ``versions``."""
+def serve_config(
+    settings: Settings,
+    versions: dict[ModelKind, str | None],
+    extra_applications: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The Serve config (``ServeDeploySchema``) for the application serving ``versions``.
+
+    ``extra_applications`` are deployed beside it (benchmarks add a baseline app).
+    """
     tuning = ("batch_max_size", "batch_wait_s", "batch_bypass_rows", "inference_threads")
     return {
         "proxy_location": "HeadOnly",
@@ -36,12 +44,13 @@ def serve_config(settings: Settings, versions: dict[ModelKind, str | None]) -> d
                     {
                         "name": DEPLOYMENT,
                         "ray_actor_options": {"num_cpus": settings.serve_replica_cpus},
+                        "logging_config": {"enable_access_log": settings.serve_access_log},
                         # A batch can never hold more requests than a replica accepts.
                         "max_ongoing_requests": max(
                             settings.max_ongoing_requests, settings.batch_max_size
                         ),
                         "autoscaling_config": {
-                            "min_replicas": 1,
+                            "min_replicas": settings.serve_min_replicas,
                             "max_replicas": settings.serve_max_replicas,
                             "target_ongoing_requests": settings.batch_max_size // 2 or 1,
                         },
@@ -51,7 +60,8 @@ def serve_config(settings: Settings, versions: dict[ModelKind, str | None]) -> d
                         },
                     }
                 ],
-            }
+            },
+            *extra_applications,
         ],
     }
 
@@ -61,6 +71,7 @@ def deploy(
     dashboard_url: str,
     versions: dict[ModelKind, str | None],
     timeout_s: float = 600.0,
+    extra_applications: Sequence[dict[str, Any]] = (),
 ) -> dict[str, str]:
     """Deploy (or update) the application and wait until it serves ``versions``.
 
@@ -69,7 +80,7 @@ def deploy(
     """
     client = ServeSubmissionClient(dashboard_url)
     service = ServiceClient.from_settings(settings)
-    client.deploy_applications(serve_config(settings, versions))
+    client.deploy_applications(serve_config(settings, versions, extra_applications))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         app = client.get_serve_details().get("applications", {}).get(settings.serve_app_name, {})

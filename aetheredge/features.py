@@ -27,7 +27,7 @@ Columns = Mapping[str, Sequence[Any]]
 
 
 def _numeric(columns: Columns, names: Sequence[str]) -> np.ndarray:
-    return np.column_stack([np.asarray(columns[n], dtype=np.float32) for n in names])
+    return np.array([columns[n] for n in names], dtype=np.float32).T
 
 
 # Heavy-tailed telemetry is compressed with log1p(scale * x): Isolation Forest draws split
@@ -41,12 +41,12 @@ LOG_SCALE = {
     "error_rate": 1000.0,
     "request_rate": 1.0,
 }
-_LOG_COLUMNS = [i for i, name in enumerate(ANOMALY_FEATURES) if name in LOG_SCALE]
-_LOG_FACTORS = np.array([LOG_SCALE[ANOMALY_FEATURES[i]] for i in _LOG_COLUMNS], np.float32)
+_LOG_MASK = np.array([name in LOG_SCALE for name in ANOMALY_FEATURES])
+_LOG_FACTORS = np.array([LOG_SCALE.get(name, 1.0) for name in ANOMALY_FEATURES], np.float32)
 
 
 def _log_scale(X: np.ndarray) -> np.ndarray:
-    X[:, _LOG_COLUMNS] = np.log1p(X[:, _LOG_COLUMNS] * _LOG_FACTORS)
+    np.log1p(X * _LOG_FACTORS, out=X, where=_LOG_MASK)
     return X
 
 

@@ -6,6 +6,10 @@ one the ``champion`` alias points at. Models are saved with the sklearn flavor i
 cloudpickle format: MLflow 3 defaults to skops, which refuses our estimator classes
 unless every type is listed as trusted, and these artifacts are produced and consumed
 only by this platform.
+
+Training-side dependencies (scikit-learn, the ONNX compiler, MLflow's model flavors,
+synthetic rows) are imported inside the methods that need them: a serving replica only
+resolves versions and reads compiled artifacts, and must fit in 400 MB.
 """
 
 from __future__ import annotations
@@ -14,29 +18,19 @@ import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
-import mlflow.sklearn
 import numpy as np
-import pandas as pd
-import sklearn
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from aetheredge.compiled import (
-    ENGINE,
-    TOLERANCE,
-    CompiledModel,
-    compile_model,
-    max_relative_difference,
-)
+from aetheredge.compiled import TOLERANCE
 from aetheredge.config import ModelKind, Settings
-from aetheredge.features import FEATURE_NAMES, encode
-from aetheredge.models import ForestModel
-from aetheredge.synthetic import random_columns
+
+if TYPE_CHECKING:
+    from aetheredge.models import ForestModel
 
 log = logging.getLogger(__name__)
 METRIC_PREFIX = "holdout_"
@@ -137,6 +131,8 @@ class Registry:
 
     def load(self, kind: ModelKind, version: str | None = None) -> LoadedModel:
         """Load the scikit-learn model of ``version`` (default: the champion)."""
+        import mlflow.sklearn
+
         info = self.resolve(kind, version)
         model = mlflow.sklearn.load_model(f"models:/{self.name(kind)}/{info.version}")
         return LoadedModel(model=model, info=info)
@@ -155,6 +151,15 @@ class Registry:
 
         Agreement is measured on ``sample`` plus rows spread over the whole input space.
         """
+        from aetheredge.compiled import (
+            ENGINE,
+            CompiledModel,
+            compile_model,
+            max_relative_difference,
+        )
+        from aetheredge.features import encode
+        from aetheredge.synthetic import random_columns
+
         payload = compile_model(model)
         spread = encode(model.kind, random_columns(model.kind, 4096, seed=len(payload)))
         rows = np.vstack([sample, spread]).astype(np.float32)
@@ -189,6 +194,13 @@ class Registry:
         itself; a version whose compiled form differs by more than ``tolerance``
         (relative) is registered but can never be promoted.
         """
+        import mlflow.sklearn
+        import pandas as pd
+        import sklearn
+        from mlflow.models import infer_signature
+
+        from aetheredge.features import FEATURE_NAMES
+
         kind: ModelKind = model.kind
         frame = pd.DataFrame(sample, columns=list(FEATURE_NAMES[kind]))
         output = model.score_samples(sample) if kind == "anomaly" else model.predict(sample)

@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from aetheredge.alerts import flag
 from aetheredge.api import ModelCard
 from aetheredge.compiled import ENGINE, CompiledModel
 from aetheredge.config import ModelKind
 from aetheredge.features import FEATURE_NAMES, Columns, encode
-from aetheredge.models.evaluation import flag
 from aetheredge.registry import Registry, VersionInfo
 from aetheredge.v2 import OutputTensor
 

@@ -73,6 +73,8 @@ class ScoringService:
     async def v1(self, kind: ModelKind, body: bytes) -> bytes:
         """Score a ``/v1`` request body of rows; 422 names every invalid field."""
         self.check_size(len(body))
+        if not self.runtimes[kind].ready:
+            raise RequestError(503, {"detail": f"no {kind} model is loaded yet"})
         model, names = V1_REQUESTS[kind]
         try:
             rows = model.model_validate_json(body).rows  # type: ignore[attr-defined]

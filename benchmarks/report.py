@@ -36,7 +36,7 @@ def show(title: str, columns: list[str], rows: list[list[str]]) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    Console(width=240).print(table)
 
 
 def save(name: str, payload: dict[str, Any]) -> Path:

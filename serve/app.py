@@ -11,9 +11,10 @@ No ``from __future__ import annotations`` here: FastAPI must see real classes in
 route signatures.
 """
 
+import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, ORJSONResponse, Response
 from pydantic import BaseModel
@@ -43,9 +44,13 @@ from aetheredge.v2 import (
     ServerMetadata,
 )
 from serve.batching import BatchedScorer
+from serve.fastpath import ScoringAPI
 
+log = logging.getLogger("ray.serve")
 VERSION = "0.1.0"
-api = FastAPI(
+
+
+api = ScoringAPI(
     title="AetherEdge",
     summary="Anomaly scores and cost predictions for infrastructure operations.",
     version=VERSION,
@@ -115,14 +120,25 @@ class Scorer:
         return await self.batchers[kind](X)
 
     def reconfigure(self, config: dict[str, Any]) -> None:
-        """Apply ``user_config``: tuning knobs (Settings names) first, then versions."""
+        """Apply ``user_config``: tuning knobs (Settings names) first, then versions.
+
+        Serve calls this once the replica and the app it serves (``self.app``) are
+        built; the app (a :class:`ScoringAPI`) finds the service in ``app.state``.
+        """
+        self.app.state.service = self.service
         settings = self.settings.model_copy(update=config.get("tuning", {}))
         for kind, runtime in self.service.runtimes.items():
             self.batchers[kind].configure(
                 settings.batch_max_size, settings.batch_wait_s, settings.batch_bypass_rows
             )
             runtime.threads = settings.inference_threads
-            runtime.load(config.get("versions", {}).get(kind))
+            version = config.get("versions", {}).get(kind)
+            try:
+                runtime.load(version)
+            except LookupError:
+                if version is not None:
+                    raise  # a pinned version must exist
+                log.warning("no %s champion yet; %s requests get 503 until one exists", kind, kind)
 
     async def _read(self, request: Request) -> bytes:
         self.service.check_size(request.headers.get("content-length"))
@@ -148,11 +164,13 @@ class Scorer:
 
     @api.get("/v1/models", response_model=ModelsResponse)
     async def models(self) -> ModelsResponse:
-        return ModelsResponse(models=[r.card() for r in self.service.runtimes.values()])
+        runtimes = self.service.runtimes.values()
+        return ModelsResponse(models=[r.card() for r in runtimes if r.ready])
 
     @api.get("/healthz", response_model=Health)
     async def healthz(self) -> Health:
-        return Health(versions={k: r.version for k, r in self.service.runtimes.items()})
+        runtimes = self.service.runtimes.items()
+        return Health(versions={k: r.version for k, r in runtimes if r.ready})
 
     @api.get("/v2", response_model=ServerMetadata)
     async def server_metadata(self) -> ServerMetadata:

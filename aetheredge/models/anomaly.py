@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
+from aetheredge.alerts import flag
 from aetheredge.models.base import ForestModel
-from aetheredge.models.evaluation import anomaly_metrics, flag
+from aetheredge.models.evaluation import anomaly_metrics
 
 
 class AnomalyDetector(ForestModel):

@@ -10,10 +10,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-
-def flag(scores: np.ndarray, threshold: float) -> np.ndarray:
-    """The alert rule: a score at or above the calibrated threshold raises a flag."""
-    return scores >= threshold
+from aetheredge.alerts import flag
 
 
 def anomaly_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:

@@ -1,6 +1,8 @@
 """Imports flow one way: jobs -> train -> aetheredge, and serve -> aetheredge."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,14 @@ def test_no_import_against_the_flow(package):
         for path in (ROOT / package).rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_serving_replicas_do_not_import_the_training_stack():
+    """A replica holds both compiled models in 400 MB: no scikit-learn and no Ray Train
+    on its import path (the scikit-learn fallback imports it only when used)."""
+    code = (
+        "import sys, serve.app; "
+        "print(sorted(m for m in ('sklearn', 'ray.train', 'train', 'jobs') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

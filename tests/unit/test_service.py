@@ -6,41 +6,9 @@ import numpy as np
 import orjson
 import pytest
 
-from aetheredge.data import load_frame, split
-from aetheredge.models import build_model
-from aetheredge.registry import Registry
-from aetheredge.runtime import runtime_for
-from aetheredge.service import RequestError, ScoringService
+from aetheredge.service import RequestError
 from aetheredge.v2 import HEADER_LENGTH, ProtocolError
-
-ANOMALY_ROW = {
-    "cpu_util": 0.5,
-    "mem_util": 0.4,
-    "disk_io_mbps": 20.0,
-    "net_in_mbps": 50.0,
-    "net_out_mbps": 40.0,
-    "latency_p99_ms": 120.0,
-    "error_rate": 0.001,
-    "request_rate": 300.0,
-}
-
-
-@pytest.fixture(scope="module")
-def service(settings):
-    registry = Registry(settings.model_copy(update={"model_prefix": "svc"}))
-    for kind in ("anomaly", "cost"):
-        data = split(kind, load_frame(kind, rows=10_000, seed=1))
-        model = build_model(kind, n_estimators=10, random_state=0).fit(data.X_train, data.y_train)
-        info = registry.register(model, params={}, metrics={}, sample=data.X_holdout[:200], tags={})
-        registry.promote(kind, info.version)
-    runtimes = {kind: runtime_for(kind, registry) for kind in ("anomaly", "cost")}
-    for runtime in runtimes.values():
-        runtime.load()
-
-    async def score(kind, X):
-        return runtimes[kind].score(X)
-
-    return ScoringService(runtimes, score, max_body_bytes=64 * 1024)
+from tests.unit.test_api_validation import GOOD_METRICS
 
 
 def run(coro):
@@ -48,7 +16,7 @@ def run(coro):
 
 
 def test_v1_scores_rows_and_echoes_entities(service):
-    body = orjson.dumps({"rows": [ANOMALY_ROW | {"entity_id": "web-1"}, ANOMALY_ROW]})
+    body = orjson.dumps({"rows": [GOOD_METRICS | {"entity_id": "web-1"}, GOOD_METRICS]})
     out = orjson.loads(run(service.v1("anomaly", body)))
     assert out["version"] == "1" and out["model"] == "anomaly"
     assert [r["entity_id"] for r in out["results"]] == ["web-1", None]
@@ -72,7 +40,7 @@ def test_v1_refuses_bad_bodies_with_422_naming_the_field(service, body, where):
 
 
 def test_oversized_bodies_are_413(service):
-    rows = orjson.dumps({"rows": [ANOMALY_ROW] * 1000})
+    rows = orjson.dumps({"rows": [GOOD_METRICS] * 1000})
     with pytest.raises(RequestError) as caught:
         run(service.v1("anomaly", rows))
     assert caught.value.status == 413
@@ -97,7 +65,7 @@ def _infer(service, name, request, version=None, tail=b""):
 
 
 def test_v2_infer_takes_flat_nested_fp32_and_fp64_data_alike(service):
-    row = list(ANOMALY_ROW.values())
+    row = list(GOOD_METRICS.values())
     outs = []
     for datatype, data in (("FP32", row * 2), ("FP64", [row, row])):
         request = {
@@ -110,12 +78,12 @@ def test_v2_infer_takes_flat_nested_fp32_and_fp64_data_alike(service):
     np.testing.assert_allclose(
         outs[0]["outputs"][0]["data"], outs[1]["outputs"][0]["data"], rtol=1e-6
     )
-    v1 = orjson.loads(run(service.v1("anomaly", orjson.dumps({"rows": [ANOMALY_ROW]}))))
+    v1 = orjson.loads(run(service.v1("anomaly", orjson.dumps({"rows": [GOOD_METRICS]}))))
     assert outs[1]["outputs"][0]["data"][0] == pytest.approx(v1["results"][0]["score"], rel=1e-6)
 
 
 def test_v2_binary_tensors_in_and_out(service):
-    X = np.tile(np.array(list(ANOMALY_ROW.values()), dtype=np.float32), (3, 1))
+    X = np.tile(np.array(list(GOOD_METRICS.values()), dtype=np.float32), (3, 1))
     request = {
         "id": "r1",
         "inputs": [

@@ -1,0 +1,100 @@
+"""A raw ASGI fast path for the scoring routes, ahead of the FastAPI app.
+
+The FastAPI routes in ``serve/app.py`` define and document the API. For the four hot
+routes :class:`ScoringAPI` answers first, calling the same :class:`ScoringService`
+methods, but without FastAPI's telemetry, Starlette's middleware stack and routing,
+FastAPI's dependency solving and its response-model pass: together they cost more than
+scoring one row with a compiled forest. Everything else (other paths, versioned V2
+paths, docs) goes to FastAPI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+
+from aetheredge.service import RequestError, ScoringService
+from aetheredge.v2 import HEADER_LENGTH, ProtocolError
+
+WANTED_HEADERS = {b"content-length", HEADER_LENGTH.encode()}
+JSON = [(b"content-type", b"application/json")]
+Handler = Callable[[ScoringService, bytes, dict[str, str]], Awaitable[tuple[bytes, list]]]
+
+
+def _v1_route(kind: Any) -> Handler:
+    async def handle(service: ScoringService, body: bytes, _: dict[str, str]):
+        return await service.v1(kind, body), JSON
+
+    return handle
+
+
+def _v2_route(name: str) -> Handler:
+    async def handle(service: ScoringService, body: bytes, headers: dict[str, str]):
+        out, header_length = await service.infer(name, None, body, headers.get(HEADER_LENGTH))
+        if header_length is None:
+            return out, JSON
+        return out, [
+            (b"content-type", b"application/octet-stream"),
+            (HEADER_LENGTH.encode(), str(header_length).encode()),
+        ]
+
+    return handle
+
+
+ROUTES: dict[str, Handler] = {
+    "/v1/anomaly/score": _v1_route("anomaly"),
+    "/v1/cost/predict": _v1_route("cost"),
+    "/v2/models/anomaly/infer": _v2_route("anomaly"),
+    "/v2/models/cost/infer": _v2_route("cost"),
+}
+
+
+class ScoringAPI(FastAPI):
+    """FastAPI that answers POSTs to :data:`ROUTES` itself, ahead of everything else.
+
+    The service is ``state.service``, set by the deployment once built; until then,
+    and for every other request, FastAPI handles the request as usual.
+    """
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        handler = ROUTES.get(scope.get("path", "")) if scope["type"] == "http" else None
+        service: ScoringService | None = getattr(self.state, "service", None)
+        if handler is None or scope["method"] != "POST" or service is None:
+            return await super().__call__(scope, receive, send)
+        headers = {
+            name.decode(): value.decode()
+            for name, value in scope["headers"]
+            if name in WANTED_HEADERS
+        }
+        try:
+            service.check_size(headers.get("content-length"))
+            body = await _read(receive, service)
+            out, response_headers = await handler(service, body, headers)
+            status = 200
+        except RequestError as exc:
+            status, out, response_headers = exc.status, orjson.dumps(exc.body), JSON
+        except ProtocolError as exc:
+            status, out, response_headers = exc.status, orjson.dumps({"error": str(exc)}), JSON
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*response_headers, (b"content-length", str(len(out)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": out})
+
+
+async def _read(receive: Callable, service: ScoringService) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        service.check_size(size)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

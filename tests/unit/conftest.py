@@ -1,0 +1,27 @@
+"""Fixtures for tests without Ray: a scoring service over real registered models."""
+
+import pytest
+
+from aetheredge.data import load_frame, split
+from aetheredge.models import build_model
+from aetheredge.registry import Registry
+from aetheredge.runtime import runtime_for
+from aetheredge.service import ScoringService
+
+
+@pytest.fixture(scope="module")
+def service(settings):
+    registry = Registry(settings.model_copy(update={"model_prefix": "svc"}))
+    for kind in ("anomaly", "cost"):
+        data = split(kind, load_frame(kind, rows=10_000, seed=1))
+        model = build_model(kind, n_estimators=10, random_state=0).fit(data.X_train, data.y_train)
+        info = registry.register(model, params={}, metrics={}, sample=data.X_holdout[:200], tags={})
+        registry.promote(kind, info.version)
+    runtimes = {kind: runtime_for(kind, registry) for kind in ("anomaly", "cost")}
+    for runtime in runtimes.values():
+        runtime.load()
+
+    async def score(kind, X):
+        return runtimes[kind].score(X)
+
+    return ScoringService(runtimes, score, max_body_bytes=64 * 1024)
