@@ -29,6 +29,7 @@ from aetheredge.v2 import OutputTensor
 
 log = logging.getLogger(__name__)
 SKLEARN = "sklearn"
+ENGINES = (ENGINE, SKLEARN)
 
 
 @dataclass(frozen=True)

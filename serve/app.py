@@ -19,6 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, ORJSONResponse, Response
 from pydantic import BaseModel
 from ray import serve
+from ray.serve import metrics
 
 from aetheredge.api import (
     AnomalyRequest,
@@ -29,7 +30,7 @@ from aetheredge.api import (
     ModelsResponse,
 )
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
-from aetheredge.runtime import Scores, runtime_for
+from aetheredge.runtime import ENGINES, Scores, runtime_for
 from aetheredge.service import RequestError, ScoringService
 from aetheredge.v2 import (
     HEADER_LENGTH,
@@ -115,6 +116,16 @@ class Scorer:
             for kind, runtime in runtimes.items()
         }
         self.service = ScoringService(runtimes, self._score, settings.max_body_bytes)
+        self.engine = metrics.Gauge(
+            "aetheredge_inference_engine",
+            description="1 for the engine serving each model: onnxruntime (compiled) or sklearn.",
+            tag_keys=("model", "engine"),
+        )
+        self.fallbacks = metrics.Counter(
+            "aetheredge_compiled_fallbacks",
+            description="Model loads that fell back from the compiled engine to scikit-learn.",
+            tag_keys=("model",),
+        )
 
     async def _score(self, kind: ModelKind, X: Any) -> Scores:
         return await self.batchers[kind](X)
@@ -133,12 +144,20 @@ class Scorer:
             )
             runtime.threads = settings.inference_threads
             version = config.get("versions", {}).get(kind)
+            fallbacks = runtime.fallbacks
             try:
                 runtime.load(version)
             except LookupError:
                 if version is not None:
                     raise  # a pinned version must exist
                 log.warning("no %s champion yet; %s requests get 503 until one exists", kind, kind)
+                continue
+            if runtime.fallbacks > fallbacks:
+                self.fallbacks.inc(runtime.fallbacks - fallbacks, tags={"model": kind})
+            for engine in ENGINES:
+                self.engine.set(
+                    float(engine == runtime.engine), tags={"model": kind, "engine": engine}
+                )
 
     async def _read(self, request: Request) -> bytes:
         self.service.check_size(request.headers.get("content-length"))
