@@ -18,12 +18,16 @@ benchmarks/results/.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -76,18 +80,26 @@ def _wait(url: str, timeout_s: float = 120.0) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout_s:.0f}s")
 
 
-def _drive(systems: dict[str, str], config: str, bodies: dict[int, bytes], args) -> list[dict]:
+System = tuple[str, Callable[[], object] | None]  # URL, and what to apply before loading it
+
+
+def _drive(systems: dict[str, System], config: str, bodies: dict[int, bytes], args) -> list[dict]:
     """Load every system in turn at each setting, ``--repeats`` times, interleaved so
     that drift in the machine's speed hits all systems alike; keep each system's
-    median run (errors summed over all runs)."""
+    median run (errors summed over all runs). A system's setup (a redeploy with other
+    tuning) runs whenever the system before it was another one."""
     runs = [(1, c) for c in args.concurrency] + [(args.bulk_rows, args.bulk_concurrency)]
     records = []
     for rows, concurrency in runs:
         results: dict[str, list] = {name: [] for name in systems}
+        applied = None
         for _ in range(args.repeats):
-            for name, url in systems.items():
+            for name, (url, setup) in systems.items():
                 if rows > 1 and name == "constant":
                     continue  # the ceiling is for single rows
+                if setup is not None and applied != name:
+                    setup()
+                    applied = name
                 load(url, bodies[rows], concurrency, min(2.0, args.duration))  # warm-up
                 results[name].append(load(url, bodies[rows], concurrency, args.duration))
         for name, runs_ in results.items():
@@ -119,7 +131,7 @@ def _baseline(settings: Settings, version: str, bodies, args) -> list[dict]:
     try:
         _wait(f"http://127.0.0.1:{port}/healthz")
         url = f"http://127.0.0.1:{port}{ROUTE}"
-        return _drive({"baseline": url}, "FastAPI+sklearn", bodies, args)
+        return _drive({"baseline": (url, None)}, "FastAPI+sklearn", bodies, args)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -167,14 +179,30 @@ def _serve(base: Settings, config: str, replicas: int, version: str, bodies, arg
                 }
             ],
         }
-        deploy(settings, cluster.dashboard_url, {"anomaly": version}, extra_applications=[constant])
+
+        def redeploy(tuning: dict[str, Any]) -> None:
+            deploy(
+                settings.model_copy(update=tuning),
+                cluster.dashboard_url,
+                {"anomaly": version},
+                extra_applications=[constant],
+            )
+
+        redeploy({})
         root = f"http://127.0.0.1:{settings.serve_port}"
         _wait(f"{root}{CONSTANT_PREFIX}")
-        systems = {"aetheredge": f"{root}{ROUTE}", "constant": f"{root}{CONSTANT_PREFIX}"}
+        systems: dict[str, System] = {
+            f"aetheredge {json.dumps(tuning)}" if args.tunings else "aetheredge": (
+                f"{root}{ROUTE}",
+                partial(redeploy, tuning) if args.tunings else None,
+            )
+            for tuning in [json.loads(t) for t in args.tunings] or [{}]
+        }
+        systems["constant"] = (f"{root}{CONSTANT_PREFIX}", None)
         records = _drive(systems, label, bodies, args)
         rss = _replica_rss_mb(cluster.dashboard_url, settings.serve_app_name)
         for r in records:
-            if r["system"] == "aetheredge":
+            if r["system"].startswith("aetheredge"):
                 r["replica_rss_mb"] = rss
         return records
     finally:
@@ -197,7 +225,8 @@ def _table(records: list[dict]) -> None:
     rows = []
     for r in records:
         base = find("baseline", None, r)
-        ceiling = find("constant", r["config"], r) if r["system"] == "aetheredge" else None
+        ours = r["system"].startswith("aetheredge")
+        ceiling = find("constant", r["config"], r) if ours else None
         rows.append(
             [
                 r["system"],
@@ -278,6 +307,13 @@ def main() -> None:
     parser.add_argument("--bulk-rows", type=int, default=1000)
     parser.add_argument("--bulk-concurrency", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per setting")
+    parser.add_argument(
+        "--tunings",
+        nargs="+",
+        default=[],
+        help="Serve tuning to compare on one cluster, as JSON Settings overrides applied "
+        "through user_config, e.g. '{\"batch_max_size\": 16}' '{\"batch_bypass_rows\": 1}'",
+    )
     parser.add_argument(
         "--configs",
         nargs="+",
