@@ -203,7 +203,7 @@ class Registry:
 
         kind: ModelKind = model.kind
         frame = pd.DataFrame(sample, columns=list(FEATURE_NAMES[kind]))
-        output = model.score_samples(sample) if kind == "anomaly" else model.predict(sample)
+        output = model.output(sample)
         with mlflow.start_run(experiment_id=self._experiment_id(kind), tags=tags) as run:
             mlflow.log_params(params | model.get_params())
             mlflow.log_metrics({f"{METRIC_PREFIX}{k}": v for k, v in metrics.items()})
