@@ -146,8 +146,8 @@ class Registry:
         )
         return Path(path).read_bytes()
 
-    def _compile(self, model: ForestModel, sample: np.ndarray, tolerance: float) -> float:
-        """Compile ``model``, log the artifact, and return its largest relative difference.
+    def _compile(self, model: ForestModel, sample: np.ndarray, tolerance: float) -> None:
+        """Compile ``model``, log the artifact and its largest relative difference.
 
         Agreement is measured on ``sample`` plus rows spread over the whole input space.
         """
@@ -176,7 +176,6 @@ class Registry:
                 "aetheredge.compiled_tolerance": str(tolerance),
             }
         )
-        return diff
 
     def register(
         self,

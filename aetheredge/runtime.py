@@ -23,7 +23,7 @@ from aetheredge.alerts import flag
 from aetheredge.api import ModelCard
 from aetheredge.compiled import ENGINE, CompiledModel
 from aetheredge.config import ModelKind
-from aetheredge.features import FEATURE_NAMES, Columns, encode
+from aetheredge.features import FEATURE_NAMES
 from aetheredge.registry import Registry, VersionInfo
 from aetheredge.v2 import OutputTensor
 
@@ -43,11 +43,10 @@ class Engine:
 
 @dataclass(frozen=True)
 class Scores:
-    """Model outputs for a block of rows, with the version and engine that made them."""
+    """Model outputs for a block of rows, with the version that made them."""
 
     version: str
     values: np.ndarray
-    engine: str
     threshold: float | None = None
 
     @property
@@ -58,7 +57,7 @@ class Scores:
 
     def rows(self, start: int, stop: int) -> Scores:
         """The scores of rows ``start:stop`` (to hand each batched request its own)."""
-        return Scores(self.version, self.values[start:stop], self.engine, self.threshold)
+        return Scores(self.version, self.values[start:stop], self.threshold)
 
 
 class ModelRuntime(ABC):
@@ -127,10 +126,7 @@ class ModelRuntime(ABC):
     def score(self, X: np.ndarray) -> Scores:
         """Outputs for the encoded rows ``X``, all from one version."""
         info, engine = self._loaded()  # one reference for the whole block
-        return Scores(info.version, engine.output(X), engine.name, engine.threshold)
-
-    def predict(self, columns: Columns) -> Scores:
-        return self.score(encode(self.kind, columns))
+        return Scores(info.version, engine.output(X), engine.threshold)
 
     def card(self) -> ModelCard:
         info, engine = self._loaded()
@@ -147,9 +143,17 @@ class ModelRuntime(ABC):
     def body(self, scores: Scores, entity_ids: Sequence[str | None] | None) -> dict[str, Any]:
         """The ``/v1`` response body for ``scores``."""
 
-    @abstractmethod
     def tensors(self, scores: Scores) -> list[OutputTensor]:
-        """The Open Inference Protocol outputs for ``scores``, in ``outputs`` order."""
+        """The Open Inference Protocol outputs for ``scores``, named and typed by ``outputs``."""
+        values = self._output_values(scores)
+        return [
+            OutputTensor(name, datatype, v)
+            for (name, datatype), v in zip(self.outputs, values, strict=True)
+        ]
+
+    @abstractmethod
+    def _output_values(self, scores: Scores) -> tuple[np.ndarray, ...]:
+        """The values of each output in ``outputs``, in order."""
 
 
 class AnomalyRuntime(ModelRuntime):
@@ -171,11 +175,8 @@ class AnomalyRuntime(ModelRuntime):
             ],
         }
 
-    def tensors(self, scores: Scores) -> list[OutputTensor]:
-        return [
-            OutputTensor("score", "FP64", scores.values),
-            OutputTensor("is_anomaly", "BOOL", scores.flags),
-        ]
+    def _output_values(self, scores: Scores) -> tuple[np.ndarray, ...]:
+        return scores.values, scores.flags
 
 
 class CostRuntime(ModelRuntime):
@@ -191,8 +192,8 @@ class CostRuntime(ModelRuntime):
             "results": [{"cost_usd": v} for v in scores.values.tolist()],
         }
 
-    def tensors(self, scores: Scores) -> list[OutputTensor]:
-        return [OutputTensor("cost_usd", "FP64", scores.values)]
+    def _output_values(self, scores: Scores) -> tuple[np.ndarray, ...]:
+        return (scores.values,)
 
 
 RUNTIMES: dict[ModelKind, type[ModelRuntime]] = {"anomaly": AnomalyRuntime, "cost": CostRuntime}

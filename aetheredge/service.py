@@ -125,8 +125,8 @@ class ScoringService:
         """An inference response body and, for binary outputs, its JSON header length."""
         self.check_size(len(body))
         runtime = self.runtime(name, version)
-        request = parse_request(body, header_length)
-        M = input_matrix(request, runtime.n_features, body, header_length)
+        request, tail = parse_request(body, header_length)
+        M = input_matrix(request, runtime.n_features, tail)
         try:
             X = from_tensor(runtime.kind, M)
         except ValueError as exc:

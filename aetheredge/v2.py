@@ -130,19 +130,18 @@ def split_body(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
     return body[:n], body[n:]
 
 
-def parse_request(body: bytes, header_length: str | None = None) -> InferRequest:
-    header, _ = split_body(body, header_length)
+def parse_request(body: bytes, header_length: str | None = None) -> tuple[InferRequest, bytes]:
+    """The request's JSON part, validated, and its binary tail (empty when all JSON)."""
+    header, tail = split_body(body, header_length)
     try:
-        return InferRequest.model_validate_json(header)
+        return InferRequest.model_validate_json(header), tail
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ProtocolError(f"invalid inference request at {where}: {first['msg']}") from None
 
 
-def input_matrix(
-    request: InferRequest, n_features: int, body: bytes = b"", header_length: str | None = None
-) -> np.ndarray:
+def input_matrix(request: InferRequest, n_features: int, tail: bytes = b"") -> np.ndarray:
     """The ``features`` input as a float64 ``(n, n_features)`` array."""
     if len(request.inputs) != 1 or request.inputs[0].name != INPUT:
         names = [i.name for i in request.inputs]
@@ -155,7 +154,6 @@ def input_matrix(
         raise ProtocolError(f"shape {tensor.shape} does not match [-1, {n_features}]")
     binary_size = (tensor.parameters or {}).get("binary_data_size")
     if binary_size is not None:
-        _, tail = split_body(body, header_length)
         if binary_size != len(tail) or len(tail) % DTYPES[tensor.datatype].itemsize:
             raise ProtocolError(f"binary_data_size {binary_size} != {len(tail)} bytes sent")
         values = np.frombuffer(tail, dtype=DTYPES[tensor.datatype]).astype(np.float64)
@@ -166,7 +164,7 @@ def input_matrix(
         values = values.astype(np.float64).ravel()
     else:
         raise ProtocolError(f"input {INPUT!r} carries no data")
-    rows = len(values) // n_features if n_features else 0
+    rows = len(values) // n_features
     if len(values) != rows * n_features or (shape[0] != -1 and shape[0] != rows) or rows == 0:
         raise ProtocolError(f"{len(values)} values do not fill shape {tensor.shape}")
     return values.reshape(rows, n_features)

@@ -33,7 +33,6 @@ from aetheredge.config import MODEL_KINDS, ModelKind, Settings
 from aetheredge.runtime import ENGINES, Scores, runtime_for
 from aetheredge.service import RequestError, ScoringService
 from aetheredge.v2 import (
-    HEADER_LENGTH,
     ErrorBody,
     InferRequest,
     InferResponse,
@@ -45,7 +44,7 @@ from aetheredge.v2 import (
     ServerMetadata,
 )
 from serve.batching import BatchedScorer
-from serve.fastpath import ScoringAPI
+from serve.fastpath import Handler, ScoringAPI, reply, v1_route, v2_route
 
 log = logging.getLogger("ray.serve")
 VERSION = "0.1.0"
@@ -91,10 +90,6 @@ def _openapi() -> dict[str, Any]:
 
 
 api.openapi = _openapi  # type: ignore[method-assign]
-
-
-def _json(body: bytes) -> Response:
-    return Response(body, media_type="application/json")
 
 
 @serve.deployment(
@@ -159,9 +154,12 @@ class Scorer:
                     float(engine == runtime.engine), tags={"model": kind, "engine": engine}
                 )
 
-    async def _read(self, request: Request) -> bytes:
+    async def _answer(self, request: Request, handler: Handler) -> Response:
+        """``handler``'s answer through FastAPI (the same one :class:`ScoringAPI` gives)."""
         self.service.check_size(request.headers.get("content-length"))
-        return await request.body()
+        headers = dict(request.headers)
+        status, body, extra = await reply(handler, self.service, await request.body(), headers)
+        return Response(body, status, {k.decode(): v.decode() for k, v in extra})
 
     @api.post(
         "/v1/anomaly/score",
@@ -170,7 +168,7 @@ class Scorer:
         summary="Anomaly scores and flags for telemetry rows",
     )
     async def score(self, request: Request) -> Response:
-        return _json(await self.service.v1("anomaly", await self._read(request)))
+        return await self._answer(request, v1_route("anomaly"))
 
     @api.post(
         "/v1/cost/predict",
@@ -179,7 +177,7 @@ class Scorer:
         summary="Predicted cost (USD) for usage rows",
     )
     async def predict(self, request: Request) -> Response:
-        return _json(await self.service.v1("cost", await self._read(request)))
+        return await self._answer(request, v1_route("cost"))
 
     @api.get("/v1/models", response_model=ModelsResponse)
     async def models(self) -> ModelsResponse:
@@ -232,16 +230,7 @@ class Scorer:
         openapi_extra=_body(InferRequest),
     )
     async def infer(self, request: Request, name: str, version: str | None = None) -> Response:
-        body, header_length = await self.service.infer(
-            name, version, await self._read(request), request.headers.get(HEADER_LENGTH)
-        )
-        if header_length is None:
-            return _json(body)
-        return Response(
-            body,
-            media_type="application/octet-stream",
-            headers={HEADER_LENGTH: str(header_length)},
-        )
+        return await self._answer(request, v2_route(name, version))
 
 
 app = Scorer.bind()

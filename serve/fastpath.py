@@ -21,19 +21,24 @@ from aetheredge.v2 import HEADER_LENGTH, ProtocolError
 
 WANTED_HEADERS = {b"content-length", HEADER_LENGTH.encode()}
 JSON = [(b"content-type", b"application/json")]
-Handler = Callable[[ScoringService, bytes, dict[str, str]], Awaitable[tuple[bytes, list]]]
+Headers = list[tuple[bytes, bytes]]
+Handler = Callable[[ScoringService, bytes, dict[str, str]], Awaitable[tuple[bytes, Headers]]]
 
 
-def _v1_route(kind: Any) -> Handler:
+def v1_route(kind: Any) -> Handler:
+    """Scores a ``/v1`` body of rows for model ``kind``."""
+
     async def handle(service: ScoringService, body: bytes, _: dict[str, str]):
         return await service.v1(kind, body), JSON
 
     return handle
 
 
-def _v2_route(name: str) -> Handler:
+def v2_route(name: str, version: str | None = None) -> Handler:
+    """Answers an Open Inference Protocol ``infer`` request for model ``name``."""
+
     async def handle(service: ScoringService, body: bytes, headers: dict[str, str]):
-        out, header_length = await service.infer(name, None, body, headers.get(HEADER_LENGTH))
+        out, header_length = await service.infer(name, version, body, headers.get(HEADER_LENGTH))
         if header_length is None:
             return out, JSON
         return out, [
@@ -45,11 +50,24 @@ def _v2_route(name: str) -> Handler:
 
 
 ROUTES: dict[str, Handler] = {
-    "/v1/anomaly/score": _v1_route("anomaly"),
-    "/v1/cost/predict": _v1_route("cost"),
-    "/v2/models/anomaly/infer": _v2_route("anomaly"),
-    "/v2/models/cost/infer": _v2_route("cost"),
+    "/v1/anomaly/score": v1_route("anomaly"),
+    "/v1/cost/predict": v1_route("cost"),
+    "/v2/models/anomaly/infer": v2_route("anomaly"),
+    "/v2/models/cost/infer": v2_route("cost"),
 }
+
+
+async def reply(
+    handler: Handler, service: ScoringService, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes, Headers]:
+    """Status, body and headers of ``handler``'s answer; refusals become their 4xx."""
+    try:
+        out, response_headers = await handler(service, body, headers)
+        return 200, out, response_headers
+    except RequestError as exc:
+        return exc.status, orjson.dumps(exc.body), JSON
+    except ProtocolError as exc:
+        return exc.status, orjson.dumps({"error": str(exc)}), JSON
 
 
 class ScoringAPI(FastAPI):
@@ -72,12 +90,10 @@ class ScoringAPI(FastAPI):
         try:
             service.check_size(headers.get("content-length"))
             body = await _read(receive, service)
-            out, response_headers = await handler(service, body, headers)
-            status = 200
         except RequestError as exc:
             status, out, response_headers = exc.status, orjson.dumps(exc.body), JSON
-        except ProtocolError as exc:
-            status, out, response_headers = exc.status, orjson.dumps({"error": str(exc)}), JSON
+        else:
+            status, out, response_headers = await reply(handler, service, body, headers)
         await send(
             {
                 "type": "http.response.start",
