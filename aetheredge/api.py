@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -47,6 +48,15 @@ CostRow = create_model(
     },
 )
 
+TelemetryRow = create_model(
+    "TelemetryRow",
+    __config__=_ROW_CONFIG,
+    __doc__="One entity's metrics over one interval, for ingest; unique per (entity_id, ts).",
+    ts=(datetime, Field(..., description="Interval start, ISO 8601 (UTC when no offset)")),
+    entity_id=(str, Field(..., min_length=1, max_length=256, description="Host/service id")),
+    **{spec.name: _number(spec) for spec in ANOMALY_NUMERIC},
+)
+
 ANOMALY_COLUMNS: tuple[str, ...] = tuple(AnomalyRow.model_fields)
 COST_COLUMNS: tuple[str, ...] = tuple(CostRow.model_fields)
 
@@ -61,6 +71,13 @@ class AnomalyRequest(BaseModel):
 class CostRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rows: list[CostRow] = Rows  # type: ignore[valid-type]
+
+
+class TelemetryBatch(BaseModel):
+    """An ingest body as JSON; CSV and Parquet bodies carry the same columns."""
+
+    model_config = ConfigDict(extra="forbid")
+    rows: list[TelemetryRow]  # type: ignore[valid-type]
 
 
 class AnomalyResult(BaseModel):
@@ -130,3 +147,21 @@ def validation_errors(
             detail["input"] = value if not isinstance(value, str) else value[:200]
         details.append(detail)
     return details
+
+
+class RowError(BaseModel):
+    """One refused row: its 0-based index in the batch, the field at fault, and why."""
+
+    row: int
+    field: str
+    msg: str
+
+
+class IngestResponse(BaseModel):
+    """What happened to each row of an ingest batch."""
+
+    received: int = Field(description="Rows in the batch")
+    accepted: int = Field(description="Rows stored now")
+    duplicates: int = Field(description="Valid rows already stored (same entity_id and ts)")
+    rejected: int = Field(description="Rows that break the schema, not stored")
+    errors: list[RowError] = Field(description="The first 100 refused rows")

@@ -7,6 +7,7 @@ aetheredge deploy    (re)deploy Serve with the current champions
 aetheredge score     score a CSV/JSON file against the running service
 aetheredge down      stop everything `up` started
 aetheredge demo      the whole loop end to end, then shut down
+aetheredge db        migrate / maintain / status of the PostgreSQL schema
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aetheredge.cli_db import db
 from aetheredge.client import ServiceClient
 from aetheredge.cluster import LocalCluster, free_port, port_open
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
@@ -35,6 +37,7 @@ app = typer.Typer(
     help=__doc__, no_args_is_help=True, rich_markup_mode="rich", pretty_exceptions_show_locals=False
 )
 console = Console()
+app.add_typer(db, name="db")
 _PROGRESS = re.compile(r"INFO ((anomaly|cost): .*)$")
 
 Kind = Annotated[str, typer.Option("--model", "-m", help="anomaly, cost or all")]

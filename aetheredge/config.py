@@ -87,6 +87,39 @@ class Settings(BaseSettings):
         default=1, ge=1, description="ONNX Runtime threads per model per replica."
     )
 
+    database_url: str = Field(
+        default="postgresql://127.0.0.1:5432/test",
+        description="PostgreSQL DSN (asyncpg/libpq form) for telemetry, cost usage, the "
+        "prediction log and model events.",
+    )
+    database_schema: str = Field(
+        default="aetheredge",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="Schema holding the platform's tables (created by `aetheredge db migrate`).",
+    )
+    db_pool_size: int = Field(default=4, ge=1, description="Connections per process.")
+    db_acquire_timeout_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Longest wait for a pooled connection before ingest answers 503.",
+    )
+    db_command_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest a single statement may run."
+    )
+    partition_days_ahead: int = Field(
+        default=3, ge=0, description="Daily partitions `db maintain` creates ahead of today."
+    )
+    retention_days: int | None = Field(
+        default=None, ge=1, description="Drop telemetry/prediction partitions older than this."
+    )
+    ingest_max_rows: int = Field(default=1_000_000, ge=1, description="Rows per ingest request.")
+    ingest_max_body_bytes: int = Field(
+        default=128 * 1024**2, ge=1024, description="Larger ingest bodies get 413."
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Online features and spill stream."
+    )
+
     @field_validator("home")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -111,6 +144,8 @@ class Settings(BaseSettings):
     def child_env(self) -> dict[str, str]:
         """The ``AETHER_*`` variables that reproduce these settings in another process."""
         env = {"AETHER_HOME": str(self.home), "AETHER_MLFLOW_TRACKING_URI": self.tracking_uri}
+        for name in ("database_url", "database_schema", "redis_url"):
+            env[f"AETHER_{name.upper()}"] = getattr(self, name)
         if self.model_prefix != "aetheredge":
             env["AETHER_MODEL_PREFIX"] = self.model_prefix
         return env

@@ -47,10 +47,13 @@ V1_REQUESTS: dict[ModelKind, tuple[type[BaseModel], tuple[str, ...]]] = {
 class RequestError(Exception):
     """A refused request: the HTTP status and the JSON body to answer with."""
 
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
+    def __init__(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(body)
         self.status = status
         self.body = body
+        self.headers = headers or {}
 
 
 class ScoringService:

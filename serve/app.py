@@ -27,9 +27,12 @@ from aetheredge.api import (
     CostRequest,
     CostResponse,
     Health,
+    IngestResponse,
     ModelsResponse,
+    TelemetryBatch,
 )
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
+from aetheredge.ingest import IngestService
 from aetheredge.runtime import ENGINES, Scores, runtime_for
 from aetheredge.service import RequestError, ScoringService
 from aetheredge.v2 import (
@@ -61,7 +64,7 @@ V2_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody}, 404: {"
 
 @api.exception_handler(RequestError)
 async def refuse(_: Request, exc: RequestError) -> JSONResponse:
-    return ORJSONResponse(status_code=exc.status, content=exc.body)
+    return ORJSONResponse(status_code=exc.status, content=exc.body, headers=exc.headers)
 
 
 @api.exception_handler(ProtocolError)
@@ -69,10 +72,24 @@ async def refuse_v2(_: Request, exc: ProtocolError) -> JSONResponse:
     return ORJSONResponse(status_code=exc.status, content={"error": str(exc)})
 
 
-def _body(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a route that parses its own JSON body as ``model``."""
-    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+def _body(model: type[BaseModel], *files: str) -> dict[str, Any]:
+    """OpenAPI for a route that parses its own JSON body as ``model`` (or ``files``)."""
+    content: dict[str, Any] = {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    }
+    content.update({kind: {"schema": {"type": "string", "format": "binary"}} for kind in files})
+    return {"requestBody": {"required": True, "content": content}}
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it grows past ``limit`` bytes."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, {"detail": f"body exceeds {limit} bytes"})
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _openapi() -> dict[str, Any]:
@@ -81,7 +98,7 @@ def _openapi() -> dict[str, Any]:
             title=api.title, version=api.version, summary=api.summary, routes=api.routes
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (AnomalyRequest, CostRequest, InferRequest):
+        for model in (AnomalyRequest, CostRequest, InferRequest, TelemetryBatch):
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(body.pop("$defs", {}))
             components[model.__name__] = body
@@ -111,6 +128,7 @@ class Scorer:
             for kind, runtime in runtimes.items()
         }
         self.service = ScoringService(runtimes, self._score, settings.max_body_bytes)
+        self.ingestion = IngestService(settings)
         self.engine = metrics.Gauge(
             "aetheredge_inference_engine",
             description="1 for the engine serving each model: onnxruntime (compiled) or sklearn.",
@@ -178,6 +196,19 @@ class Scorer:
     )
     async def predict(self, request: Request) -> Response:
         return await self._answer(request, v1_route("cost"))
+
+    @api.post(
+        "/v1/telemetry",
+        response_model=IngestResponse,
+        openapi_extra=_body(TelemetryBatch, "text/csv", "application/vnd.apache.parquet"),
+        summary="Store telemetry rows (JSON, CSV or Parquet); idempotent per (entity_id, ts)",
+        responses={422: {"model": IngestResponse}},
+    )
+    async def telemetry(self, request: Request) -> Response:
+        self.ingestion.check_size(request.headers.get("content-length"))
+        body = await _read_limited(request, self.settings.ingest_max_body_bytes)
+        result = await self.ingestion.telemetry(body, request.headers.get("content-type"))
+        return Response(result.model_dump_json(), 200, media_type="application/json")
 
     @api.get("/v1/models", response_model=ModelsResponse)
     async def models(self) -> ModelsResponse:

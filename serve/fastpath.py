@@ -57,6 +57,12 @@ ROUTES: dict[str, Handler] = {
 }
 
 
+def refusal(exc: RequestError) -> tuple[int, bytes, Headers]:
+    """The status, JSON body and headers (e.g. ``Retry-After``) of a refused request."""
+    extra = [(name.encode(), value.encode()) for name, value in exc.headers.items()]
+    return exc.status, orjson.dumps(exc.body), [*JSON, *extra]
+
+
 async def reply(
     handler: Handler, service: ScoringService, body: bytes, headers: dict[str, str]
 ) -> tuple[int, bytes, Headers]:
@@ -65,7 +71,7 @@ async def reply(
         out, response_headers = await handler(service, body, headers)
         return 200, out, response_headers
     except RequestError as exc:
-        return exc.status, orjson.dumps(exc.body), JSON
+        return refusal(exc)
     except ProtocolError as exc:
         return exc.status, orjson.dumps({"error": str(exc)}), JSON
 
@@ -91,7 +97,7 @@ class ScoringAPI(FastAPI):
             service.check_size(headers.get("content-length"))
             body = await _read(receive, service)
         except RequestError as exc:
-            status, out, response_headers = exc.status, orjson.dumps(exc.body), JSON
+            status, out, response_headers = refusal(exc)
         else:
             status, out, response_headers = await reply(handler, service, body, headers)
         await send(

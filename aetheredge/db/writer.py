@@ -1,0 +1,70 @@
+"""Idempotent bulk writes: binary COPY into a staging table, then one INSERT.
+
+``COPY`` cannot skip rows that are already present, and row-by-row ``INSERT`` is an
+order of magnitude slower. So each batch is copied (asyncpg's binary
+``copy_records_to_table``) into a per-connection temporary table, and moved into the
+real one with ``INSERT … SELECT … ON CONFLICT DO NOTHING``, all in one transaction:
+a batch sent twice, or rows repeated inside one, are stored once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from aetheredge.db import UNAVAILABLE, DatabaseUnavailableError
+from aetheredge.db.partitions import DayPartitions
+
+
+class BatchWriter:
+    """Writes batches of records into ``table`` through a bounded pool."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        table: str,
+        columns: Sequence[str],
+        partitions: DayPartitions | None = None,
+        acquire_timeout: float = 1.0,
+    ) -> None:
+        self.pool = pool
+        self.table = table
+        self.columns = tuple(columns)
+        self.partitions = partitions
+        self.acquire_timeout = acquire_timeout
+        staging = f"_staging_{table}"
+        names = ", ".join(self.columns)
+        self._staging = staging
+        self._create = (
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
+            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        self._move = (
+            f"WITH moved AS (INSERT INTO {table} ({names}) SELECT {names} FROM {staging} "
+            "ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM moved"
+        )
+
+    async def write(self, records: Sequence[tuple[Any, ...]], days: Iterable[date] = ()) -> int:
+        """Store ``records`` (in ``columns`` order); returns how many were new.
+
+        ``days`` are the UTC days the records fall on, for partitioned tables. Raises
+        :class:`DatabaseUnavailableError` when no connection frees up within
+        ``acquire_timeout`` or PostgreSQL cannot be reached.
+        """
+        if not records:
+            return 0
+        try:
+            async with self.pool.acquire(timeout=self.acquire_timeout) as conn:
+                if self.partitions is not None:
+                    await self.partitions.ensure(conn, self.table, days)
+                async with conn.transaction():
+                    await conn.execute(self._create)
+                    await conn.copy_records_to_table(
+                        self._staging, records=records, columns=self.columns
+                    )
+                    return await conn.fetchval(self._move)
+        except UNAVAILABLE as exc:
+            raise DatabaseUnavailableError(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,133 @@
+"""What ``POST /v1/telemetry`` does, as plain Python: bytes in, rows stored, counts out.
+
+Bodies are JSON (``{"rows": [...]}``), CSV or Parquet (by ``Content-Type``). Valid rows
+are written idempotently (:class:`~aetheredge.db.writer.BatchWriter`); the answer
+counts accepted, duplicate and rejected rows and names the rejected ones. The
+database is reached through a small bounded pool: when no connection frees up within
+``AETHER_DB_ACQUIRE_TIMEOUT_S``, or more requests are in flight than twice the pool,
+or PostgreSQL is down, the answer is 503 with ``Retry-After`` and nothing is half
+written (each batch is one transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aetheredge.api import IngestResponse, RowError
+from aetheredge.config import Settings
+from aetheredge.db import UNAVAILABLE, DatabaseUnavailableError, create_pool
+from aetheredge.db.migrate import layout_of
+from aetheredge.db.partitions import DayPartitions
+from aetheredge.db.writer import BatchWriter
+from aetheredge.service import RequestError
+from aetheredge.telemetry import (
+    READERS,
+    TELEMETRY_COLUMNS,
+    Batch,
+    FormatError,
+    media_type,
+    read_batch,
+)
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_S = 1
+# Bodies above this are parsed on a worker thread, keeping the event loop responsive.
+THREAD_BYTES = 1024**2
+
+
+def unavailable(reason: str) -> RequestError:
+    return RequestError(503, {"detail": reason}, {"Retry-After": str(RETRY_AFTER_S)})
+
+
+async def open_writer(settings: Settings) -> BatchWriter:
+    """A telemetry writer on a new pool; the schema must be migrated already."""
+    try:
+        pool = await create_pool(settings)
+        async with pool.acquire() as conn:
+            layout = await layout_of(conn)
+    except UNAVAILABLE as exc:
+        raise DatabaseUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+    if layout is None:
+        await pool.close()
+        raise DatabaseUnavailableError(
+            f"schema {settings.database_schema!r} is not migrated: run `aetheredge db migrate`"
+        )
+    return BatchWriter(
+        pool, "telemetry", TELEMETRY_COLUMNS, DayPartitions(layout), settings.db_acquire_timeout_s
+    )
+
+
+class IngestService:
+    """Validates telemetry batches and stores them; one per process (it owns a pool)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.max_inflight = 2 * settings.db_pool_size
+        self.inflight = 0
+        self._writer: BatchWriter | None = None
+        self._opening = asyncio.Lock()
+
+    async def writer(self) -> BatchWriter:
+        async with self._opening:
+            if self._writer is None:
+                self._writer = await open_writer(self.settings)
+            return self._writer
+
+    def check_size(self, length: int | str | None) -> None:
+        limit = self.settings.ingest_max_body_bytes
+        if length is not None and int(length) > limit:
+            raise RequestError(413, {"detail": f"body of {length} bytes exceeds {limit} bytes"})
+
+    async def telemetry(self, body: bytes, content_type: str | None) -> IngestResponse:
+        """Store a batch; refusals raise :class:`RequestError` (413, 415, 422, 503)."""
+        self.check_size(len(body))
+        if media_type(content_type) not in READERS:
+            raise RequestError(
+                415, {"detail": f"send one of {sorted(READERS)}, not {media_type(content_type)!r}"}
+            )
+        if self.inflight >= self.max_inflight:
+            raise unavailable(f"{self.inflight} ingest requests in flight; retry shortly")
+        self.inflight += 1
+        try:
+            return await self._store(body, content_type)
+        finally:
+            self.inflight -= 1
+
+    async def _store(self, body: bytes, content_type: str | None) -> IngestResponse:
+        try:
+            if len(body) > THREAD_BYTES:
+                batch, records = await asyncio.to_thread(_prepare, body, content_type)
+            else:
+                batch, records = _prepare(body, content_type)
+        except FormatError as exc:
+            raise RequestError(422, {"detail": str(exc)}) from None
+        if batch.received > self.settings.ingest_max_rows:
+            raise RequestError(
+                413, {"detail": f"{batch.received} rows; at most {self.settings.ingest_max_rows}"}
+            )
+        try:
+            accepted = await (await self.writer()).write(records, batch.days())
+        except DatabaseUnavailableError as exc:
+            log.warning("telemetry ingest refused with 503: %s", exc)
+            raise unavailable(f"the telemetry store is unavailable ({exc})") from None
+        response = IngestResponse(
+            received=batch.received,
+            accepted=accepted,
+            duplicates=len(batch) - accepted,
+            rejected=batch.rejected,
+            errors=[RowError(row=r.row, field=r.field, msg=r.msg) for r in batch.rejections],
+        )
+        if batch.received and not len(batch):
+            raise RequestError(422, response.model_dump())
+        return response
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.pool.close()
+            self._writer = None
+
+
+def _prepare(body: bytes, content_type: str | None) -> tuple[Batch, list[tuple]]:
+    batch = read_batch(body, content_type)
+    return batch, batch.records()
