@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from aetheredge.db import connect
-from aetheredge.db.migrate import MigrationError, Migration, migrate, migrations
+from aetheredge.db.migrate import Migration, MigrationError, migrate, migrations
 from aetheredge.db.partitions import maintain
 from aetheredge.schema import COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
 from aetheredge.telemetry import TELEMETRY_COLUMNS
