@@ -94,6 +94,9 @@ class AnomalyResponse(BaseModel):
     model: Literal["anomaly"] = "anomaly"
     version: str
     threshold: float
+    degraded: bool = Field(
+        description="Entity baselines were unavailable (Redis down): scored on the rows alone"
+    )
     results: list[AnomalyResult]
 
 
@@ -165,3 +168,5 @@ class IngestResponse(BaseModel):
     duplicates: int = Field(description="Valid rows already stored (same entity_id and ts)")
     rejected: int = Field(description="Rows that break the schema, not stored")
     errors: list[RowError] = Field(description="The first 100 refused rows")
+    baselines_updated: int = Field(description="Rows that moved an entity's online baseline")
+    degraded: bool = Field(description="Redis was unavailable: rows stored, baselines not moved")

@@ -41,6 +41,22 @@ async def migrate_schema(settings: Settings) -> MigrationReport:
         await conn.close()
 
 
+async def drop_schema(settings: Settings) -> None:
+    """Drop the configured schema and forget its online baselines (tests, benchmarks)."""
+    from aetheredge.online import OnlineFeatures
+
+    conn = await connect(settings)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {settings.database_schema} CASCADE")
+    finally:
+        await conn.close()
+    online = OnlineFeatures(settings)
+    try:
+        await online.forget()
+    finally:
+        await online.close()
+
+
 def _run(coro_fn, settings: Settings):  # type: ignore[no-untyped-def]
     try:
         return asyncio.run(coro_fn(settings))

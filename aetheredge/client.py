@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
+import pandas as pd
 
 from aetheredge.api import ANOMALY_COLUMNS, COST_COLUMNS, MAX_ROWS
 from aetheredge.config import ModelKind, Settings
+from aetheredge.telemetry import TELEMETRY_COLUMNS
+
+PARQUET = "application/vnd.apache.parquet"
 
 ROUTES: dict[ModelKind, str] = {"anomaly": "/v1/anomaly/score", "cost": "/v1/cost/predict"}
 REQUEST_COLUMNS: dict[ModelKind, tuple[str, ...]] = {
@@ -66,6 +71,21 @@ class ServiceClient:
                 for row in rows[start : start + MAX_ROWS]
             ]
             yield self._ok(self.http.post(ROUTES[kind], json={"rows": chunk}))
+
+    def ingest(self, body: bytes, content_type: str = "application/json") -> dict[str, Any]:
+        """POST one telemetry batch (JSON, CSV or Parquet bytes); the counts come back."""
+        response = self.http.post(
+            "/v1/telemetry", content=body, headers={"content-type": content_type}
+        )
+        return self._ok(response)
+
+    def ingest_frame(self, frame: pd.DataFrame, batch_rows: int = 50_000) -> Iterator[dict]:
+        """Send a frame's telemetry columns as Parquet batches; yields each batch's counts."""
+        frame = frame[list(TELEMETRY_COLUMNS)]
+        for start in range(0, len(frame), batch_rows):
+            buffer = io.BytesIO()
+            frame.iloc[start : start + batch_rows].to_parquet(buffer, index=False)
+            yield self.ingest(buffer.getvalue(), PARQUET)
 
 
 def _plain(value: Any) -> Any:

@@ -119,6 +119,15 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Online features and spill stream."
     )
+    redis_timeout_s: float = Field(
+        default=0.25, gt=0, description="Longest scoring waits on Redis before going degraded."
+    )
+    redis_retry_s: float = Field(
+        default=1.0, ge=0, description="After a Redis failure, score degraded this long."
+    )
+    online_ttl_s: int = Field(
+        default=7 * 86400, ge=60, description="An entity's baseline expires after this idle."
+    )
 
     @field_validator("home")
     @classmethod

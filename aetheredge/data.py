@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from aetheredge.config import ModelKind
-from aetheredge.features import encode
+from aetheredge.derived import model_matrix
 from aetheredge.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
 from aetheredge.synthetic import GENERATORS
 
@@ -89,6 +89,6 @@ def split(kind: ModelKind, frame: pd.DataFrame, holdout_fraction: float = 0.2) -
     late = holdout_mask(frame, holdout_fraction)
     if late.all() or not late.any():
         raise DataError("the hold-out split left one side empty; supply more rows")
-    X = encode(kind, frame)
+    X = model_matrix(kind, frame)
     y = frame[LABEL[kind]].to_numpy()
     return Split(X[~late], y[~late], X[late], y[late])

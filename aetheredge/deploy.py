@@ -87,7 +87,9 @@ def deploy(
         if app.get("status") == "DEPLOY_FAILED":
             raise RuntimeError(f"Serve deployment failed: {app.get('message')}")
         served = service.served_versions() if app.get("status") == "RUNNING" else None
-        if served and all(served.get(k) == v for k, v in versions.items() if v is not None):
+        if served is not None and all(
+            served.get(k) == v for k, v in versions.items() if v is not None
+        ):
             return served
         time.sleep(1.0)
     raise TimeoutError(f"Serve application not ready within {timeout_s:.0f}s")

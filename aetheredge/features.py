@@ -15,6 +15,7 @@ import pandas as pd
 
 from aetheredge.config import ModelKind
 from aetheredge.schema import (
+    ANOMALY_DERIVED,
     ANOMALY_FEATURES,
     CATEGORICAL,
     COST_CATEGORICAL,
@@ -70,25 +71,42 @@ def cost_matrix(columns: Columns) -> np.ndarray:
 
 
 ENCODERS = {"anomaly": anomaly_matrix, "cost": cost_matrix}
-FEATURE_NAMES: dict[ModelKind, tuple[str, ...]] = {
+# What callers send (raw units, this order on the tensor route) ...
+INPUT_NAMES: dict[ModelKind, tuple[str, ...]] = {
     "anomaly": ANOMALY_FEATURES,
+    "cost": COST_FEATURES,
+}
+# ... and what the model sees: the encoded inputs, then any derived features.
+FEATURE_NAMES: dict[ModelKind, tuple[str, ...]] = {
+    "anomaly": ANOMALY_FEATURES + ANOMALY_DERIVED,
     "cost": COST_FEATURES,
 }
 
 
 def encode(kind: ModelKind, columns: Columns) -> np.ndarray:
-    """Encode ``columns`` for the model of ``kind``."""
+    """Encode ``columns`` (the ``INPUT_NAMES[kind]`` inputs) for the model of ``kind``."""
     return ENCODERS[kind](columns)
 
 
+def model_input(kind: ModelKind, X: np.ndarray, Z: np.ndarray | None = None) -> np.ndarray:
+    """The model's whole input: encoded inputs ``X``, then, for anomaly, derived ``Z``.
+
+    ``Z`` defaults to zeros: rows with no baseline (no ``entity_id``, or none known) sit
+    at their baseline by definition.
+    """
+    if len(FEATURE_NAMES[kind]) == len(INPUT_NAMES[kind]):
+        return X  # a kind without derived features
+    return np.hstack([X, np.zeros_like(X) if Z is None else Z])
+
+
 def from_tensor(kind: ModelKind, M: np.ndarray) -> np.ndarray:
-    """Check a feature matrix in raw units (``FEATURE_NAMES[kind]`` order) and encode it.
+    """Check an input matrix in raw units (``INPUT_NAMES[kind]`` order) and encode it.
 
     This is the tensor route in (the Open Inference Protocol): numbers must be finite
     and in range, each categorical's one-hot block must hold exactly one 1. Raises
     :class:`ValueError` naming the first offending row and feature.
     """
-    names = FEATURE_NAMES[kind]
+    names = INPUT_NAMES[kind]
     if M.ndim != 2 or M.shape[1] != len(names):
         raise ValueError(f"expected shape [n, {len(names)}], got {list(M.shape)}")
     bad = ~np.isfinite(M)

@@ -14,12 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from redis.exceptions import RedisError
+
 from aetheredge.api import IngestResponse, RowError
 from aetheredge.config import Settings
 from aetheredge.db import UNAVAILABLE, DatabaseUnavailableError, create_pool
 from aetheredge.db.migrate import layout_of
 from aetheredge.db.partitions import DayPartitions
 from aetheredge.db.writer import BatchWriter
+from aetheredge.features import anomaly_matrix
+from aetheredge.online import OnlineFeatures
 from aetheredge.service import RequestError
 from aetheredge.telemetry import (
     READERS,
@@ -59,10 +63,16 @@ async def open_writer(settings: Settings) -> BatchWriter:
 
 
 class IngestService:
-    """Validates telemetry batches and stores them; one per process (it owns a pool)."""
+    """Validates telemetry batches, stores them, and moves the entities' baselines.
 
-    def __init__(self, settings: Settings) -> None:
+    One per process: it owns a connection pool. PostgreSQL is the record; Redis's
+    baselines follow it (:mod:`aetheredge.online`). When Redis is down the rows are
+    still stored and the answer says ``degraded``.
+    """
+
+    def __init__(self, settings: Settings, online: OnlineFeatures | None = None) -> None:
         self.settings = settings
+        self.online = online or OnlineFeatures(settings)
         self.max_inflight = 2 * settings.db_pool_size
         self.inflight = 0
         self._writer: BatchWriter | None = None
@@ -111,18 +121,41 @@ class IngestService:
         except DatabaseUnavailableError as exc:
             log.warning("telemetry ingest refused with 503: %s", exc)
             raise unavailable(f"the telemetry store is unavailable ({exc})") from None
+        moved, degraded = await self._baselines(batch)
         response = IngestResponse(
             received=batch.received,
             accepted=accepted,
             duplicates=len(batch) - accepted,
             rejected=batch.rejected,
             errors=[RowError(row=r.row, field=r.field, msg=r.msg) for r in batch.rejections],
+            baselines_updated=moved,
+            degraded=degraded,
         )
         if batch.received and not len(batch):
             raise RequestError(422, response.model_dump())
         return response
 
+    async def _baselines(self, batch: Batch) -> tuple[int, bool]:
+        """Apply the batch to the online baselines: (rows that moved one, degraded).
+
+        Every valid row is sent, duplicates included: the update skips rows no newer
+        than an entity's last, so a re-sent batch moves nothing.
+        """
+        if not len(batch):
+            return 0, False
+        X = anomaly_matrix(batch.columns)
+        try:
+            return await self.online.update(
+                batch.columns["ts"], batch.columns["entity_id"], X
+            ), False
+        except (RedisError, OSError) as exc:
+            log.warning(
+                "stored %d rows but Redis is unavailable for baselines: %s", len(batch), exc
+            )
+            return 0, True
+
     async def close(self) -> None:
+        await self.online.close()
         if self._writer is not None:
             await self._writer.pool.close()
             self._writer = None

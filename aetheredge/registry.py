@@ -157,11 +157,10 @@ class Registry:
             compile_model,
             max_relative_difference,
         )
-        from aetheredge.features import encode
-        from aetheredge.synthetic import random_columns
+        from aetheredge.synthetic import random_matrix
 
         payload = compile_model(model)
-        spread = encode(model.kind, random_columns(model.kind, 4096, seed=len(payload)))
+        spread = random_matrix(model.kind, 4096, seed=len(payload))
         rows = np.vstack([sample, spread]).astype(np.float32)
         diff = max_relative_difference(model, CompiledModel(payload), rows)
         with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ from aetheredge.alerts import flag
 from aetheredge.api import ModelCard
 from aetheredge.compiled import ENGINE, CompiledModel
 from aetheredge.config import ModelKind
-from aetheredge.features import FEATURE_NAMES
+from aetheredge.features import INPUT_NAMES
 from aetheredge.registry import Registry, VersionInfo
 from aetheredge.v2 import OutputTensor
 
@@ -34,10 +34,15 @@ ENGINES = (ENGINE, SKLEARN)
 
 @dataclass(frozen=True)
 class Engine:
-    """What computes one loaded version's output: its name, the function, the threshold."""
+    """What computes one loaded version's output: its name, the function, the threshold.
+
+    ``width`` is how many leading columns of the full feature matrix the version
+    takes: a version trained before derived features existed reads the inputs alone.
+    """
 
     name: str
     output: Callable[[np.ndarray], np.ndarray]
+    width: int
     threshold: float | None = None
 
 
@@ -78,14 +83,15 @@ class ModelRuntime(ABC):
         return self._current is not None
 
     @property
-    def n_features(self) -> int:
-        return len(FEATURE_NAMES[self.kind])
+    def n_inputs(self) -> int:
+        """Columns a caller sends (raw inputs); the model also sees derived features."""
+        return len(INPUT_NAMES[self.kind])
 
     def _engine(self, info: VersionInfo) -> Engine:
         if info.compiled:
             try:
                 compiled = CompiledModel(self.registry.compiled_payload(info), self.threads)
-                return Engine(ENGINE, compiled, compiled.threshold)
+                return Engine(ENGINE, compiled, compiled.n_features, compiled.threshold)
             except Exception as exc:  # any failure to load means: serve the source model
                 self.fallbacks += 1
                 log.warning(
@@ -99,13 +105,14 @@ class ModelRuntime(ABC):
             self.fallbacks += 1
             log.warning("%s v%s has no verified compiled model", self.kind, info.version)
         model = self.registry.load(self.kind, info.version).model
-        return Engine(SKLEARN, model.output, getattr(model, "threshold_", None))
+        width = int(model.forest_.n_features_in_)
+        return Engine(SKLEARN, model.output, width, getattr(model, "threshold_", None))
 
     def load(self, version: str | None = None) -> str:
         """Load ``version`` (default: the champion), warm it, then make it current."""
         info = self.registry.resolve(self.kind, version)
         engine = self._engine(info)
-        engine.output(np.zeros((1, self.n_features), dtype=np.float32))
+        engine.output(np.zeros((1, engine.width), dtype=np.float32))
         self._current, self._loaded_at = (info, engine), time.time()
         log.info("%s serving version %s on %s", self.kind, info.version, engine.name)
         return info.version
@@ -126,7 +133,7 @@ class ModelRuntime(ABC):
     def score(self, X: np.ndarray) -> Scores:
         """Outputs for the encoded rows ``X``, all from one version."""
         info, engine = self._loaded()  # one reference for the whole block
-        return Scores(info.version, engine.output(X), engine.threshold)
+        return Scores(info.version, engine.output(X[:, : engine.width]), engine.threshold)
 
     def card(self) -> ModelCard:
         info, engine = self._loaded()

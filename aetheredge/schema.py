@@ -68,6 +68,8 @@ COST_CATEGORICAL: tuple[Categorical, ...] = (
 COST_TARGET = Numeric("cost_usd", "USD", 0.0, 1e12, "Billed cost for the period")
 
 ANOMALY_FEATURES: tuple[str, ...] = tuple(f.name for f in ANOMALY_NUMERIC)
+# Each metric's z-score against the entity's own baseline (aetheredge.derived).
+ANOMALY_DERIVED: tuple[str, ...] = tuple(f"{name}_z" for name in ANOMALY_FEATURES)
 COST_FEATURES: tuple[str, ...] = tuple(f.name for f in COST_NUMERIC) + tuple(
     f"{c.name}={v}" for c in COST_CATEGORICAL for v in c.values
 )

@@ -24,7 +24,8 @@ from aetheredge.api import (
     validation_errors,
 )
 from aetheredge.config import MODEL_KINDS, ModelKind
-from aetheredge.features import encode, from_tensor
+from aetheredge.features import encode, from_tensor, model_input
+from aetheredge.online import OnlineFeatures
 from aetheredge.runtime import ModelRuntime, Scores
 from aetheredge.v2 import (
     INPUT,
@@ -60,11 +61,16 @@ class ScoringService:
     """The ``/v1`` and Open Inference Protocol logic over one runtime per model kind."""
 
     def __init__(
-        self, runtimes: Mapping[ModelKind, ModelRuntime], score: Scorer, max_body_bytes: int
+        self,
+        runtimes: Mapping[ModelKind, ModelRuntime],
+        score: Scorer,
+        max_body_bytes: int,
+        online: OnlineFeatures | None = None,
     ) -> None:
         self.runtimes = runtimes
         self.score = score
         self.max_body_bytes = max_body_bytes
+        self.online = online
 
     def check_size(self, length: int | str | None) -> None:
         """Refuse (413) a body declared or found larger than ``max_body_bytes``."""
@@ -89,8 +95,15 @@ class ScoringService:
             ) from None
         except ValueError as exc:
             raise RequestError(422, {"detail": [{"loc": ["body"], "msg": str(exc)}]}) from None
-        scores = await self.score(kind, X)
-        return orjson.dumps(self.runtimes[kind].body(scores, cols.get("entity_id")))
+        entity_ids = cols.get("entity_id")
+        Z, degraded = None, False
+        if kind == "anomaly" and self.online is not None and entity_ids is not None:
+            Z, degraded = await self.online.zscores(entity_ids, X)
+        scores = await self.score(kind, model_input(kind, X, Z))
+        body = self.runtimes[kind].body(scores, entity_ids)
+        if kind == "anomaly":
+            body["degraded"] = degraded
+        return orjson.dumps(body)
 
     def runtime(self, name: str, version: str | None = None) -> ModelRuntime:
         """The runtime serving model ``name`` (at ``version``, when given), else 404."""
@@ -112,7 +125,7 @@ class ScoringService:
             name=name,
             versions=[runtime.version],
             platform=runtime.engine,
-            inputs=[TensorMetadata(name=INPUT, datatype="FP32", shape=[-1, runtime.n_features])],
+            inputs=[TensorMetadata(name=INPUT, datatype="FP32", shape=[-1, runtime.n_inputs])],
             outputs=[
                 TensorMetadata(name=out, datatype=dtype, shape=[-1])
                 for out, dtype in runtime.outputs
@@ -129,10 +142,10 @@ class ScoringService:
         self.check_size(len(body))
         runtime = self.runtime(name, version)
         request, tail = parse_request(body, header_length)
-        M = input_matrix(request, runtime.n_features, tail)
+        M = input_matrix(request, runtime.n_inputs, tail)
         try:
             X = from_tensor(runtime.kind, M)
         except ValueError as exc:
             raise ProtocolError(f"input {INPUT!r}: {exc}") from None
-        scores = await self.score(runtime.kind, X)
+        scores = await self.score(runtime.kind, model_input(runtime.kind, X))
         return encode_response(request, name, scores.version, runtime.tensors(scores))

@@ -258,3 +258,13 @@ def random_columns(kind: str, rows: int, seed: int = 0) -> dict[str, np.ndarray]
     for cat in CATEGORICAL[kind]:
         columns[cat.name] = rng.choice(np.array(cat.values, dtype=object), rows)
     return columns
+
+
+def random_matrix(kind: str, rows: int, seed: int = 0) -> np.ndarray:
+    """A whole model input of :func:`random_columns` rows, derived z-scores drawn uniformly."""
+    from aetheredge.derived import Z_CLIP
+    from aetheredge.features import encode, model_input
+
+    X = encode(kind, random_columns(kind, rows, seed))  # type: ignore[arg-type]
+    Z = np.random.default_rng(seed + 1).uniform(-Z_CLIP, Z_CLIP, X.shape).astype(np.float32)
+    return model_input(kind, X, Z)  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ from aetheredge.api import (
 )
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
 from aetheredge.ingest import IngestService
+from aetheredge.online import OnlineFeatures
 from aetheredge.runtime import ENGINES, Scores, runtime_for
 from aetheredge.service import RequestError, ScoringService
 from aetheredge.v2 import (
@@ -127,8 +128,13 @@ class Scorer:
             )
             for kind, runtime in runtimes.items()
         }
-        self.service = ScoringService(runtimes, self._score, settings.max_body_bytes)
-        self.ingestion = IngestService(settings)
+        self.degraded = metrics.Counter(
+            "aetheredge_degraded_requests",
+            description="Anomaly requests scored without entity baselines (Redis unavailable).",
+        )
+        online = OnlineFeatures(settings, on_degraded=self.degraded.inc)
+        self.service = ScoringService(runtimes, self._score, settings.max_body_bytes, online)
+        self.ingestion = IngestService(settings, online)
         self.engine = metrics.Gauge(
             "aetheredge_inference_engine",
             description="1 for the engine serving each model: onnxruntime (compiled) or sklearn.",

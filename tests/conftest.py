@@ -66,20 +66,10 @@ def redis_url(request: pytest.FixtureRequest) -> str:
     )
 
 
-async def _drop(settings: Settings) -> None:
-    from aetheredge.db import connect
-
-    conn = await connect(settings)
-    try:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {settings.database_schema} CASCADE")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="module")
 def db_settings(settings: Settings, database_url: str, redis_url: str):
     """Settings on a fresh, migrated schema of its own, dropped afterwards."""
-    from aetheredge.cli_db import migrate_schema
+    from aetheredge.cli_db import drop_schema, migrate_schema
 
     schema = f"test_{uuid.uuid4().hex[:12]}"
     ours = settings.model_copy(
@@ -87,4 +77,4 @@ def db_settings(settings: Settings, database_url: str, redis_url: str):
     )
     asyncio.run(migrate_schema(ours))
     yield ours
-    asyncio.run(_drop(ours))
+    asyncio.run(drop_schema(ours))

@@ -4,17 +4,20 @@ It starts on free ports (never 6379, Redis's), with Serve's HAProxy ingress as
 ``make up`` runs it (``AETHER_SERVE_INGRESS``), a dashboard for the Jobs and Serve
 REST APIs, a small object store, and ``AETHER_*`` settings pointing at a private state
 dir, so Serve replicas and job drivers (which inherit this environment) share one
-MLflow SQLite store with the tests.
+MLflow SQLite store with the tests, and a freshly migrated PostgreSQL schema of their own.
 """
 
+import asyncio
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 import ray
 from ray import serve
 
+from aetheredge.cli_db import drop_schema, migrate_schema
 from aetheredge.client import ServiceClient
 from aetheredge.cluster import free_port, serve_env, stop_haproxy
 from aetheredge.config import MODEL_KINDS, Settings
@@ -23,13 +26,17 @@ from train.pipeline import retrain
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory):
+def platform(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url: str):
     home = tmp_path_factory.mktemp("aetheredge-it")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AETHER_HOME", str(home))
         env.setenv("AETHER_SERVE_PORT", str(free_port()))
+        env.setenv("AETHER_DATABASE_URL", database_url)
+        env.setenv("AETHER_DATABASE_SCHEMA", f"it_{uuid.uuid4().hex[:12]}")
+        env.setenv("AETHER_REDIS_URL", redis_url)
         env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
         settings = Settings()
+        asyncio.run(migrate_schema(settings))
         for name, value in serve_env(settings).items():
             env.setenv(name, value)
         context = ray.init(
@@ -47,6 +54,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory):
             serve.shutdown()
             ray.shutdown()
             stop_haproxy(settings)
+            asyncio.run(drop_schema(settings))
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from aetheredge import synthetic
-from aetheredge.features import FEATURE_NAMES, encode
+from aetheredge.features import INPUT_NAMES, encode
 from aetheredge.schema import COST_CATEGORICAL
 
 
@@ -16,7 +16,7 @@ def test_frame_and_records_encode_identically(kind, make):
     records = frame.to_dict("records")
     as_columns = {c: [r[c] for r in records] for c in frame.columns}
     np.testing.assert_array_equal(encode(kind, frame), encode(kind, as_columns))
-    assert encode(kind, frame).shape == (len(frame), len(FEATURE_NAMES[kind]))
+    assert encode(kind, frame).shape == (len(frame), len(INPUT_NAMES[kind]))
     assert encode(kind, frame).dtype == np.float32
 
 

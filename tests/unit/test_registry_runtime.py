@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from aetheredge.data import load_frame, split
-from aetheredge.features import encode
+from aetheredge.derived import model_matrix
 from aetheredge.models import AnomalyDetector
 from aetheredge.registry import COMPILED_ARTIFACT, PromotionRefusedError, Registry
 from aetheredge.runtime import runtime_for
@@ -65,7 +65,8 @@ def test_runtime_serves_champion_and_swaps_only_to_a_loadable_version(registry):
     assert not runtime.ready
     assert runtime.load() == "1"
     rows = load_frame("anomaly", rows=2016, seed=5).head(4)
-    out = runtime.score(encode("anomaly", rows.to_dict("list")))
+    X = model_matrix("anomaly", rows)
+    out = runtime.score(X)
     assert out.version == "1" and runtime.engine == "onnxruntime" and len(out.values) == 4
     body = runtime.body(out, list(rows.entity_id))
     assert body["results"][0]["entity_id"] == rows.entity_id.iloc[0]
@@ -74,7 +75,7 @@ def test_runtime_serves_champion_and_swaps_only_to_a_loadable_version(registry):
         runtime.load("42")
     assert runtime.card().version == "1"  # still serving the old version
     assert runtime.load("2") == "2"
-    assert runtime.score(encode("anomaly", rows.to_dict("list"))).version == "2"
+    assert runtime.score(X).version == "2"
 
 
 def test_a_version_whose_compiled_form_disagrees_is_never_promoted(settings, data):

@@ -1,0 +1,57 @@
+"""``POST /v1/telemetry`` through Serve's HAProxy ingress into the real PostgreSQL."""
+
+import asyncio
+from datetime import date
+
+import httpx
+import orjson
+import pytest
+
+from aetheredge.db import connect
+from aetheredge.synthetic import telemetry
+from aetheredge.telemetry import TELEMETRY_COLUMNS
+
+pytestmark = pytest.mark.integration
+
+
+def _stored(settings, since: date) -> int:
+    async def count():
+        conn = await connect(settings)
+        try:
+            return await conn.fetchval("SELECT count(*) FROM telemetry WHERE ts >= $1", since)
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())
+
+
+def test_bulk_parquet_and_json_batches_are_stored_once(platform, service):
+    settings, _ = platform
+    fleet = telemetry(30_000, seed=9, start="2026-04-01")[list(TELEMETRY_COLUMNS)]
+    counts = list(service.ingest_frame(fleet, batch_rows=10_000))
+    sizes = [min(10_000, len(fleet) - start) for start in range(0, len(fleet), 10_000)]
+    assert [c["accepted"] for c in counts] == sizes
+    again = list(service.ingest_frame(fleet.head(10_000)))
+    assert again[0]["accepted"] == 0 and again[0]["duplicates"] == 10_000
+    rows = fleet.tail(3).assign(ts=lambda f: f["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    body = {"rows": [*rows.to_dict("records"), {**rows.iloc[0].to_dict(), "mem_util": 9}]}
+    mixed = service.ingest(orjson.dumps(body))
+    assert (mixed["accepted"], mixed["duplicates"], mixed["rejected"]) == (0, 3, 1)
+    assert mixed["errors"] == [
+        {"row": 3, "field": "mem_util", "msg": "must be finite, in [0, 1] fraction"}
+    ]
+    assert _stored(settings, date(2026, 4, 1)) == len(fleet)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{", "application/json", 422),
+        (b"a,b\n1,2\n", "text/csv", 422),
+        (b"<rows/>", "application/xml", 415),
+    ],
+)
+def test_bad_ingest_bodies_are_4xx(service, body, content_type, status):
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        service.ingest(body, content_type)
+    assert refused.value.response.status_code == status
