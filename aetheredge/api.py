@@ -90,9 +90,13 @@ class CostResult(BaseModel):
     cost_usd: float
 
 
+REQUEST_ID = Field(description="This request's rows in the prediction log")
+
+
 class AnomalyResponse(BaseModel):
     model: Literal["anomaly"] = "anomaly"
     version: str
+    request_id: str = REQUEST_ID
     threshold: float
     degraded: bool = Field(
         description="Entity baselines were unavailable (Redis down): scored on the rows alone"
@@ -103,6 +107,7 @@ class AnomalyResponse(BaseModel):
 class CostResponse(BaseModel):
     model: Literal["cost"] = "cost"
     version: str
+    request_id: str = REQUEST_ID
     results: list[CostResult]
 
 

@@ -125,6 +125,18 @@ class Settings(BaseSettings):
     redis_retry_s: float = Field(
         default=1.0, ge=0, description="After a Redis failure, score degraded this long."
     )
+    prediction_log: bool = Field(
+        default=True, description="Write every scored row to the predictions table."
+    )
+    log_batch_rows: int = Field(default=5_000, ge=1, description="Rows per log write.")
+    log_interval_s: float = Field(
+        default=0.5, gt=0, description="Longest a scored row waits in memory before writing."
+    )
+    log_buffer_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description="Rows the log holds in memory; scoring waits for a flush beyond this.",
+    )
     online_ttl_s: int = Field(
         default=7 * 86400, ge=60, description="An entity's baseline expires after this idle."
     )

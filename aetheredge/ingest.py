@@ -18,10 +18,8 @@ from redis.exceptions import RedisError
 
 from aetheredge.api import IngestResponse, RowError
 from aetheredge.config import Settings
-from aetheredge.db import UNAVAILABLE, DatabaseUnavailableError, create_pool
-from aetheredge.db.migrate import layout_of
-from aetheredge.db.partitions import DayPartitions
-from aetheredge.db.writer import BatchWriter
+from aetheredge.db import DatabaseUnavailableError
+from aetheredge.db.writer import BatchWriter, Database
 from aetheredge.features import anomaly_matrix
 from aetheredge.online import OnlineFeatures
 from aetheredge.service import RequestError
@@ -44,24 +42,6 @@ def unavailable(reason: str) -> RequestError:
     return RequestError(503, {"detail": reason}, {"Retry-After": str(RETRY_AFTER_S)})
 
 
-async def open_writer(settings: Settings) -> BatchWriter:
-    """A telemetry writer on a new pool; the schema must be migrated already."""
-    try:
-        pool = await create_pool(settings)
-        async with pool.acquire() as conn:
-            layout = await layout_of(conn)
-    except UNAVAILABLE as exc:
-        raise DatabaseUnavailableError(f"{type(exc).__name__}: {exc}") from exc
-    if layout is None:
-        await pool.close()
-        raise DatabaseUnavailableError(
-            f"schema {settings.database_schema!r} is not migrated: run `aetheredge db migrate`"
-        )
-    return BatchWriter(
-        pool, "telemetry", TELEMETRY_COLUMNS, DayPartitions(layout), settings.db_acquire_timeout_s
-    )
-
-
 class IngestService:
     """Validates telemetry batches, stores them, and moves the entities' baselines.
 
@@ -70,19 +50,20 @@ class IngestService:
     still stored and the answer says ``degraded``.
     """
 
-    def __init__(self, settings: Settings, online: OnlineFeatures | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        online: OnlineFeatures | None = None,
+        database: Database | None = None,
+    ) -> None:
         self.settings = settings
         self.online = online or OnlineFeatures(settings)
+        self.database = database or Database(settings)
         self.max_inflight = 2 * settings.db_pool_size
         self.inflight = 0
-        self._writer: BatchWriter | None = None
-        self._opening = asyncio.Lock()
 
     async def writer(self) -> BatchWriter:
-        async with self._opening:
-            if self._writer is None:
-                self._writer = await open_writer(self.settings)
-            return self._writer
+        return await self.database.writer("telemetry", TELEMETRY_COLUMNS)
 
     def check_size(self, length: int | str | None) -> None:
         limit = self.settings.ingest_max_body_bytes
@@ -156,9 +137,7 @@ class IngestService:
 
     async def close(self) -> None:
         await self.online.close()
-        if self._writer is not None:
-            await self._writer.pool.close()
-            self._writer = None
+        await self.database.close()
 
 
 def _prepare(body: bytes, content_type: str | None) -> tuple[Batch, list[tuple]]:

@@ -8,7 +8,9 @@ it supplies the runtimes and the (dynamically batched) scoring coroutine, and ma
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from aetheredge.api import (
 from aetheredge.config import MODEL_KINDS, ModelKind
 from aetheredge.features import encode, from_tensor, model_input
 from aetheredge.online import OnlineFeatures
+from aetheredge.predlog import Entry, PredictionLog
 from aetheredge.runtime import ModelRuntime, Scores
 from aetheredge.v2 import (
     INPUT,
@@ -66,11 +69,13 @@ class ScoringService:
         score: Scorer,
         max_body_bytes: int,
         online: OnlineFeatures | None = None,
+        log: PredictionLog | None = None,
     ) -> None:
         self.runtimes = runtimes
         self.score = score
         self.max_body_bytes = max_body_bytes
         self.online = online
+        self.log = log
 
     def check_size(self, length: int | str | None) -> None:
         """Refuse (413) a body declared or found larger than ``max_body_bytes``."""
@@ -101,9 +106,34 @@ class ScoringService:
             Z, degraded = await self.online.zscores(entity_ids, X)
         scores = await self.score(kind, model_input(kind, X, Z))
         body = self.runtimes[kind].body(scores, entity_ids)
+        body["request_id"] = await self._log(kind, scores, entity_ids, degraded)
         if kind == "anomaly":
             body["degraded"] = degraded
         return orjson.dumps(body)
+
+    async def _log(
+        self,
+        kind: ModelKind,
+        scores: Scores,
+        entity_ids: Sequence[str | None] | None = None,
+        degraded: bool = False,
+    ) -> str:
+        """Hand the scored rows to the prediction log; returns the request's id."""
+        request_id = uuid.uuid4().hex
+        if self.log is not None:
+            flags = scores.flags if scores.threshold is not None else None
+            entry = Entry(
+                np.datetime64(time.time_ns(), "ns"),
+                request_id,
+                kind,
+                scores.version,
+                entity_ids,
+                scores.values,
+                flags,
+                degraded,
+            )
+            await self.log.record(entry)
+        return request_id
 
     def runtime(self, name: str, version: str | None = None) -> ModelRuntime:
         """The runtime serving model ``name`` (at ``version``, when given), else 404."""
@@ -148,4 +178,5 @@ class ScoringService:
         except ValueError as exc:
             raise ProtocolError(f"input {INPUT!r}: {exc}") from None
         scores = await self.score(runtime.kind, model_input(runtime.kind, X))
+        await self._log(runtime.kind, scores)
         return encode_response(request, name, scores.version, runtime.tensors(scores))

@@ -42,7 +42,7 @@ from aetheredge.config import Settings
 from aetheredge.db import connect
 from aetheredge.db.partitions import DayPartitions
 from aetheredge.deploy import deploy
-from aetheredge.ingest import IngestService, open_writer
+from aetheredge.ingest import IngestService
 from aetheredge.synthetic import telemetry
 from aetheredge.telemetry import TELEMETRY_COLUMNS, validate
 from benchmarks.report import save, show
@@ -122,9 +122,8 @@ async def _http(url: str, bodies: list[bytes], content_type: str, concurrency: i
 async def _measure(settings: Settings, sizes: list[int], url: str | None, concurrency: int):
     """Each method on each size, into an emptied table; connections opened beforehand."""
     conn = await connect(settings)
-    writer = await open_writer(settings)
     service = IngestService(settings)
-    await service.writer()
+    writer = await service.writer()
     out = []
     try:
         for size in sizes:
@@ -158,7 +157,6 @@ async def _measure(settings: Settings, sizes: list[int], url: str | None, concur
                 print(f"{name:13} {size:>9,} rows {seconds:8.2f}s {size / seconds:>11,.0f} rows/s")
     finally:
         await service.close()
-        await writer.pool.close()
         await conn.close()
     return out
 

@@ -32,8 +32,10 @@ from aetheredge.api import (
     TelemetryBatch,
 )
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
+from aetheredge.db.writer import Database
 from aetheredge.ingest import IngestService
 from aetheredge.online import OnlineFeatures
+from aetheredge.predlog import PredictionLog
 from aetheredge.runtime import ENGINES, Scores, runtime_for
 from aetheredge.service import RequestError, ScoringService
 from aetheredge.v2 import (
@@ -133,8 +135,12 @@ class Scorer:
             description="Anomaly requests scored without entity baselines (Redis unavailable).",
         )
         online = OnlineFeatures(settings, on_degraded=self.degraded.inc)
-        self.service = ScoringService(runtimes, self._score, settings.max_body_bytes, online)
-        self.ingestion = IngestService(settings, online)
+        database = Database(settings)
+        self.log = PredictionLog(settings, database, online) if settings.prediction_log else None
+        self.service = ScoringService(
+            runtimes, self._score, settings.max_body_bytes, online, self.log
+        )
+        self.ingestion = IngestService(settings, online, database)
         self.engine = metrics.Gauge(
             "aetheredge_inference_engine",
             description="1 for the engine serving each model: onnxruntime (compiled) or sklearn.",
@@ -145,6 +151,11 @@ class Scorer:
             description="Model loads that fell back from the compiled engine to scikit-learn.",
             tag_keys=("model",),
         )
+
+    async def __del__(self) -> None:
+        """On a graceful stop, write (or spill) the prediction log's buffer first."""
+        if self.log is not None:
+            await self.log.close()
 
     async def _score(self, kind: ModelKind, X: Any) -> Scores:
         return await self.batchers[kind](X)

@@ -9,14 +9,17 @@ a batch sent twice, or rows repeated inside one, are stored once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 import asyncpg
 
-from aetheredge.db import UNAVAILABLE, DatabaseUnavailableError
-from aetheredge.db.partitions import DayPartitions
+from aetheredge.config import Settings
+from aetheredge.db import UNAVAILABLE, DatabaseUnavailableError, create_pool
+from aetheredge.db.migrate import layout_of
+from aetheredge.db.partitions import TIME_SERIES, DayPartitions
 
 
 class BatchWriter:
@@ -68,3 +71,52 @@ class BatchWriter:
                     return await conn.fetchval(self._move)
         except UNAVAILABLE as exc:
             raise DatabaseUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+
+
+class Database:
+    """One process's pool on the migrated schema, opened on first use, and its writers.
+
+    Opening fails with :class:`DatabaseUnavailableError` (and is tried again on the next
+    call) while PostgreSQL is unreachable or the schema is not migrated.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool: asyncpg.Pool | None = None
+        self._writers: dict[str, BatchWriter] = {}
+        self._opening = asyncio.Lock()
+
+    async def writer(self, table: str, columns: Sequence[str]) -> BatchWriter:
+        """The writer of ``columns`` into ``table`` (one per table and process)."""
+        async with self._opening:
+            if self.pool is None:
+                self.pool, self.partitions = await _open(self.settings)
+            if table not in self._writers:
+                self._writers[table] = BatchWriter(
+                    self.pool,
+                    table,
+                    columns,
+                    self.partitions if table in TIME_SERIES else None,
+                    self.settings.db_acquire_timeout_s,
+                )
+            return self._writers[table]
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+
+async def _open(settings: Settings) -> tuple[asyncpg.Pool, DayPartitions]:
+    try:
+        pool = await create_pool(settings)
+        async with pool.acquire() as conn:
+            layout = await layout_of(conn)
+    except UNAVAILABLE as exc:
+        raise DatabaseUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+    if layout is None:
+        await pool.close()
+        raise DatabaseUnavailableError(
+            f"schema {settings.database_schema!r} is not migrated: run `aetheredge db migrate`"
+        )
+    return pool, DayPartitions(layout)
