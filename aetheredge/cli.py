@@ -5,6 +5,7 @@ aetheredge status    cluster, champions and served versions
 aetheredge train     retrain a model as a Ray job (promoted only if it wins)
 aetheredge deploy    (re)deploy Serve with the current champions
 aetheredge score     score a CSV/JSON file against the running service
+aetheredge ingest    send a telemetry file (CSV/Parquet/JSON) to the running service
 aetheredge down      stop everything `up` started
 aetheredge demo      the whole loop end to end, then shut down
 aetheredge db        migrate / maintain / status of the PostgreSQL schema
@@ -103,6 +104,30 @@ def _champions(settings: Settings) -> dict[ModelKind, str | None]:
     return {k: (c.version if (c := registry.champion(k)) else None) for k in MODEL_KINDS}
 
 
+def _database(settings: Settings, fresh: bool = False) -> bool:
+    """Migrate the schema (dropping it first when ``fresh``); False if PostgreSQL is away."""
+    import asyncio
+
+    from aetheredge.cli_db import drop_schema, migrate_schema
+    from aetheredge.db import UNAVAILABLE
+
+    try:
+        if fresh:
+            asyncio.run(drop_schema(settings))
+        report = asyncio.run(migrate_schema(settings))
+    except UNAVAILABLE as exc:
+        console.print(
+            f"[yellow]! PostgreSQL at {settings.database_url} is unavailable ({exc}); "
+            "scoring works, ingest answers 503 until it is back[/]"
+        )
+        return False
+    console.print(
+        f"[green]✓[/] PostgreSQL schema {settings.database_schema} at version "
+        f"{report.current} ({report.layout})"
+    )
+    return True
+
+
 def _deploy(settings: Settings, cluster: LocalCluster) -> dict[str, str]:
     from aetheredge.deploy import deploy
 
@@ -144,6 +169,7 @@ def up(
             "Free it or set AETHER_SERVE_PORT."
         )
         raise typer.Exit(1)
+    _database(settings)
     cluster = _ensure_cluster(settings)
     for kind, version in _champions(settings).items():
         if version is None:
@@ -247,6 +273,44 @@ def score(
 
 
 @app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, Parquet, JSON")],
+    batch_rows: Annotated[int, typer.Option(help="Rows per request")] = 50_000,
+) -> None:
+    """Send a telemetry file to the running service (POST /v1/telemetry, Parquet batches)."""
+    from rich.progress import Progress
+
+    from aetheredge.telemetry import TELEMETRY_COLUMNS
+
+    readers = {".parquet": pd.read_parquet, ".csv": pd.read_csv, ".json": pd.read_json}
+    if path.suffix.lower() not in readers:
+        raise typer.BadParameter(f"{path.name}: expected one of {sorted(readers)}")
+    frame = readers[path.suffix.lower()](path)
+    missing = [c for c in TELEMETRY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise typer.BadParameter(f"{path.name} lacks column(s) {missing}")
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
+    client = ServiceClient.from_settings(Settings())
+    totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
+    errors: list[dict] = []
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"ingesting {path.name}", total=len(frame))
+        try:
+            for answer in client.ingest_frame(frame, batch_rows):
+                for key in totals:
+                    totals[key] += answer[key]
+                done = int(progress.tasks[0].completed)
+                errors += [{**e, "row": done + e["row"]} for e in answer["errors"]]
+                progress.advance(task, answer["received"])
+        except httpx.HTTPError as exc:
+            console.print(f"✗ {exc}", style="red", markup=False)
+            raise typer.Exit(1) from exc
+    console.print(", ".join(f"{k} {v:,}" for k, v in totals.items()))
+    for error in errors[:10]:
+        console.print(f"  rejected row {error['row']}: {error['field']}: {error['msg']}")
+
+
+@app.command()
 def demo(
     rows: Annotated[int, typer.Option(help="Rows for the first training")] = 60_000,
     retrain_rows: Annotated[
@@ -261,10 +325,12 @@ def demo(
     home = base.home / "demo"
     shutil.rmtree(home, ignore_errors=True)
     os.environ["AETHER_HOME"] = str(home)
+    os.environ["AETHER_DATABASE_SCHEMA"] = f"{base.database_schema}_demo"
     if port_open(base.serve_port):
         os.environ["AETHER_SERVE_PORT"] = str(free_port())
     settings = Settings()
     console.rule("[bold]AetherEdge demo")
+    database = _database(settings, fresh=True)
     cluster = _ensure_cluster(settings)
     try:
         console.rule("1. Train both models with Ray Train, register in MLflow")
@@ -275,7 +341,12 @@ def demo(
         client = ServiceClient.from_settings(settings)
         console.rule("3. Score sample requests")
         _show_samples(client, rows)
-        console.rule("4. Retrain the cost model with `ray job submit`")
+        if database:
+            from aetheredge.demo_data import show_data_plane
+
+            console.rule("4. Telemetry in, baselines from Redis, predictions logged")
+            show_data_plane(settings, client, console)
+        console.rule("5. Retrain the cost model with `ray job submit`")
         argv = [
             str(Path(sys.executable).parent / "ray"),
             "job",
@@ -289,7 +360,7 @@ def demo(
         ]
         console.print(f"$ {' '.join(argv[:4])} … -- {' '.join(argv[argv.index('--') + 1 :])}")
         subprocess.run(argv, check=True)
-        console.rule("5. Serve the new champion")
+        console.rule("6. Serve the new champion")
         after = _deploy(settings, cluster)
         for kind in MODEL_KINDS:
             change = "→" if before[kind] != after[kind] else "= (unchanged)"
@@ -300,7 +371,7 @@ def demo(
                 + ", ".join(f"{k}={v:.4g}" for k, v in card["metrics"].items())
             )
         _show_samples(client, rows, kinds=("cost",))
-        console.rule("6. Where to look")
+        console.rule("7. Where to look")
         _endpoints(settings, cluster)
     finally:
         with console.status("Shutting down…"):

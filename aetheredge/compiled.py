@@ -4,9 +4,11 @@ scikit-learn walks a forest tree by tree in Python-dispatched Cython calls, whic
 milliseconds even for one row. :func:`compile_model` writes the fitted trees into one
 ONNX ``TreeEnsembleRegressor`` node whose leaves hold what the model averages (the
 Isolation Forest's path length ``depth + c(leaf size)``, the Random Forest's leaf
-mean), followed by the model's own output transform in float64 (``2 ** (-E[h]/c(psi))``
-for the anomaly score, ``max(expm1(.), 0)`` for the cost), so the graph returns exactly
-what :meth:`ForestModel.output` returns. The anomaly threshold travels in the graph's
+mean), one target per tree group (the anomaly detector's inputs and context forests,
+see :mod:`aetheredge.models.anomaly`), followed by the model's own output transform in
+float64 (``2 ** (-E[h]/c(psi))`` for the anomaly score, picked per row by whether it
+has a baseline; ``max(expm1(.), 0)`` for the cost), so the graph returns exactly what
+:meth:`ForestModel.output` returns. The anomaly threshold travels in the graph's
 metadata, so a replica needs nothing but this artifact.
 
 Split thresholds are rounded *down* to float32: inputs are float32, and for any float32
@@ -64,6 +66,11 @@ def _round_down(threshold: np.ndarray) -> np.ndarray:
     return np.where(t32 > threshold, np.nextafter(t32, np.float32(-np.inf)), t32)
 
 
+def _groups(model: ForestModel) -> list[Any]:
+    """The tree groups the graph averages separately, one output column each."""
+    return list(getattr(model.forest_, "groups", [model.forest_]))
+
+
 def _ensemble(model: ForestModel) -> onnx.NodeProto:
     cols: dict[str, list[Any]] = {
         k: []
@@ -75,34 +82,41 @@ def _ensemble(model: ForestModel) -> onnx.NodeProto:
             "nodes_modes",
             "nodes_truenodeids",
             "nodes_falsenodeids",
+            "target_ids",
             "target_treeids",
             "target_nodeids",
             "target_weights",
         )
     }
-    for tree_id, estimator in enumerate(model.forest_.estimators_):
-        tree = estimator.tree_
-        leaf = tree.children_left < 0
-        n = tree.node_count
-        cols["nodes_treeids"] += [tree_id] * n
-        cols["nodes_nodeids"] += range(n)
-        cols["nodes_featureids"] += np.where(leaf, 0, tree.feature).tolist()
-        cols["nodes_values"] += _round_down(np.where(leaf, 0.0, tree.threshold)).tolist()
-        cols["nodes_modes"] += ["LEAF" if is_leaf else "BRANCH_LEQ" for is_leaf in leaf]
-        cols["nodes_truenodeids"] += np.where(leaf, 0, tree.children_left).tolist()
-        cols["nodes_falsenodeids"] += np.where(leaf, 0, tree.children_right).tolist()
-        leaves = np.flatnonzero(leaf)
-        cols["target_treeids"] += [tree_id] * len(leaves)
-        cols["target_nodeids"] += leaves.tolist()
-        cols["target_weights"] += _leaf_values(model, tree)[leaves].tolist()
+    tree_id = 0
+    groups = _groups(model)
+    for target, group in enumerate(groups):
+        for estimator in group.estimators_:
+            tree = estimator.tree_
+            leaf = tree.children_left < 0
+            n = tree.node_count
+            cols["nodes_treeids"] += [tree_id] * n
+            cols["nodes_nodeids"] += range(n)
+            cols["nodes_featureids"] += np.where(leaf, 0, tree.feature).tolist()
+            cols["nodes_values"] += _round_down(np.where(leaf, 0.0, tree.threshold)).tolist()
+            cols["nodes_modes"] += ["LEAF" if is_leaf else "BRANCH_LEQ" for is_leaf in leaf]
+            cols["nodes_truenodeids"] += np.where(leaf, 0, tree.children_left).tolist()
+            cols["nodes_falsenodeids"] += np.where(leaf, 0, tree.children_right).tolist()
+            leaves = np.flatnonzero(leaf)
+            cols["target_ids"] += [target] * len(leaves)
+            cols["target_treeids"] += [tree_id] * len(leaves)
+            cols["target_nodeids"] += leaves.tolist()
+            # SUM of value / group size: each output column is its own group's mean
+            values = _leaf_values(model, tree)[leaves] / len(group.estimators_)
+            cols["target_weights"] += values.tolist()
+            tree_id += 1
     return helper.make_node(
         "TreeEnsembleRegressor",
         ["X"],
         ["mean"],
         domain="ai.onnx.ml",
-        n_targets=1,
-        aggregate_function="AVERAGE",
-        target_ids=[0] * len(cols["target_nodeids"]),
+        n_targets=len(groups),
+        aggregate_function="SUM",
         **cols,
     )
 
@@ -112,17 +126,51 @@ def _const(name: str, value: float) -> onnx.NodeProto:
     return helper.make_node("Constant", [], [name], value=tensor)
 
 
+def _column(name: str, index: int) -> list[onnx.NodeProto]:
+    """Column ``index`` of the float64 means ``m2`` as ``name`` (shape ``[n]``)."""
+    const = helper.make_tensor(f"{name}_at", TensorProto.INT64, [], [index])
+    return [
+        helper.make_node("Constant", [], [f"{name}_at"], value=const),
+        helper.make_node("Gather", ["m2", f"{name}_at"], [name], axis=1),
+    ]
+
+
 def _head(model: ForestModel) -> list[onnx.NodeProto]:
-    """Nodes from the float64 tree average ``m`` to the output ``y``."""
-    if model.kind == "anomaly":  # 2 ** (-m / c(psi))
+    """Nodes from the float64 group means ``m2`` (``[n, groups]``) to the output ``y``."""
+    if model.kind == "anomaly":  # 2 ** (-m / c(psi)) per group, picked per row
+        from aetheredge.models.anomaly import INPUTS
+
         c = float(average_path_length(np.array([model.forest_.max_samples_]))[0])
-        return [
+        n_features = int(model.forest_.n_features_in_)
+        nodes = [
             _const("neg_inv_c", -1.0 / c),
             _const("two", 2.0),
-            helper.make_node("Mul", ["m", "neg_inv_c"], ["e"]),
-            helper.make_node("Pow", ["two", "e"], ["y"]),
+            _const("exponent", model.exponent_),
+            *_column("m_in", 0),
+            *_column("m_ctx", 1),
+            helper.make_node("Mul", ["m_in", "neg_inv_c"], ["e_in"]),
+            helper.make_node("Pow", ["two", "e_in"], ["s_in"]),
+            helper.make_node("Pow", ["s_in", "exponent"], ["y_in"]),
         ]
-    nodes = [_const("zero", 0.0)]
+        if n_features <= INPUTS:
+            return [*nodes, helper.make_node("Identity", ["y_in"], ["y"])]
+        bounds = {"z_from": INPUTS, "z_to": n_features, "z_axis": 1}
+        for name, value in bounds.items():
+            tensor = helper.make_tensor(name, TensorProto.INT64, [1], [value])
+            nodes.append(helper.make_node("Constant", [], [name], value=tensor))
+        zero = helper.make_tensor("zero32", TensorProto.FLOAT, [], [0.0])
+        return [
+            *nodes,
+            helper.make_node("Mul", ["m_ctx", "neg_inv_c"], ["e_ctx"]),
+            helper.make_node("Pow", ["two", "e_ctx"], ["y_ctx"]),
+            helper.make_node("Slice", ["X", "z_from", "z_to", "z_axis"], ["z"]),
+            helper.make_node("Abs", ["z"], ["z_abs"]),
+            helper.make_node("ReduceMax", ["z_abs"], ["z_max"], axes=[1], keepdims=0),
+            helper.make_node("Constant", [], ["zero32"], value=zero),
+            helper.make_node("Greater", ["z_max", "zero32"], ["has_baseline"]),
+            helper.make_node("Where", ["has_baseline", "y_ctx", "y_in"], ["y"]),
+        ]
+    nodes = [_const("zero", 0.0), *_column("m", 0)]
     if model.log_target:  # max(expm1(m), 0)
         nodes += [
             _const("one", 1.0),
@@ -139,18 +187,14 @@ def compile_model(model: ForestModel) -> bytes:
     n_features = int(model.forest_.n_features_in_)
     nodes = [
         _ensemble(model),
-        helper.make_node("Cast", ["mean"], ["mean64"], to=TensorProto.DOUBLE),
-        helper.make_node("Flatten", ["mean64"], ["flat"], axis=0),
-        helper.make_node("Squeeze", ["flat", "axis0"], ["m"]),
+        helper.make_node("Cast", ["mean"], ["m2"], to=TensorProto.DOUBLE),
         *_head(model),
     ]
-    axis0 = helper.make_tensor("axis0", TensorProto.INT64, [1], [0])
     graph = helper.make_graph(
         nodes,
         f"aetheredge-{model.kind}",
         [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, n_features])],
         [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [None])],
-        initializer=[axis0],
     )
     proto = helper.make_model(graph, opset_imports=OPSETS, producer_name="aetheredge")
     meta = {"kind": model.kind, "n_features": str(n_features)}

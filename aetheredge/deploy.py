@@ -30,7 +30,13 @@ def serve_config(
 
     ``extra_applications`` are deployed beside it (benchmarks add a baseline app).
     """
-    tuning = ("batch_max_size", "batch_wait_s", "batch_bypass_rows", "inference_threads")
+    tuning = (
+        "batch_max_size",
+        "batch_wait_s",
+        "batch_bypass_rows",
+        "inference_threads",
+        "prediction_log",
+    )
     return {
         "proxy_location": "HeadOnly",
         "http_options": {"host": settings.serve_host, "port": settings.serve_port},

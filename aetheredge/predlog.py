@@ -119,6 +119,19 @@ def records(table: pa.Table) -> list[tuple]:
     return list(zip(*columns, strict=True))
 
 
+async def logged_rows(settings: Settings, request_id: str) -> int:
+    """Rows of one request already in the ``predictions`` table."""
+    from aetheredge.db import connect
+
+    conn = await connect(settings)
+    try:
+        return await conn.fetchval(
+            "SELECT count(*) FROM predictions WHERE request_id = $1", request_id
+        )
+    finally:
+        await conn.close()
+
+
 class PredictionLog:
     """Buffers scored rows and writes them to ``predictions``, spilling when it must."""
 

@@ -157,11 +157,14 @@ class Registry:
             compile_model,
             max_relative_difference,
         )
+        from aetheredge.models.anomaly import blank_context
         from aetheredge.synthetic import random_matrix
 
         payload = compile_model(model)
         spread = random_matrix(model.kind, 4096, seed=len(payload))
-        rows = np.vstack([sample, spread]).astype(np.float32)
+        # rows without a baseline too: the anomaly graph routes them to other trees
+        unbased = [blank_context(sample)] if model.kind == "anomaly" else []
+        rows = np.vstack([sample, *unbased, spread]).astype(np.float32)
         diff = max_relative_difference(model, CompiledModel(payload), rows)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(COMPILED_ARTIFACT).name

@@ -136,7 +136,7 @@ class Scorer:
         )
         online = OnlineFeatures(settings, on_degraded=self.degraded.inc)
         database = Database(settings)
-        self.log = PredictionLog(settings, database, online) if settings.prediction_log else None
+        self.log = PredictionLog(settings, database, online)
         self.service = ScoringService(
             runtimes, self._score, settings.max_body_bytes, online, self.log
         )
@@ -154,8 +154,7 @@ class Scorer:
 
     async def __del__(self) -> None:
         """On a graceful stop, write (or spill) the prediction log's buffer first."""
-        if self.log is not None:
-            await self.log.close()
+        await self.log.close()
 
     async def _score(self, kind: ModelKind, X: Any) -> Scores:
         return await self.batchers[kind](X)
@@ -168,6 +167,7 @@ class Scorer:
         """
         self.app.state.service = self.service
         settings = self.settings.model_copy(update=config.get("tuning", {}))
+        self.service.log = self.log if settings.prediction_log else None
         for kind, runtime in self.service.runtimes.items():
             self.batchers[kind].configure(
                 settings.batch_max_size, settings.batch_wait_s, settings.batch_bypass_rows

@@ -38,31 +38,48 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(home=tmp_path_factory.mktemp("aetheredge-home"))
 
 
+def _server(
+    request: pytest.FixtureRequest, setting: str, port: int, found: bool, proc: str, to_url
+) -> str:
+    """The configured server if it answers, else a throwaway one, else a skip."""
+    url = os.environ.get(f"AETHER_{setting.upper()}", DEFAULTS[setting].default)
+    if _answers(url, port):
+        return url
+    if found:
+        return to_url(request.getfixturevalue(proc))
+    pytest.skip(INSTALL[setting].format(url=url))
+
+
+INSTALL = {
+    "database_url": "PostgreSQL does not answer at {url} and no pg_ctl was found: install "
+    "PostgreSQL 15 (e.g. `apt install postgresql`) or point AETHER_DATABASE_URL at a server",
+    "redis_url": "Redis does not answer at {url} and no redis-server was found: install "
+    "Redis 7 (e.g. `apt install redis-server`) or point AETHER_REDIS_URL at a server",
+}
+
+
 @pytest.fixture(scope="session")
 def database_url(request: pytest.FixtureRequest) -> str:
-    url = os.environ.get("AETHER_DATABASE_URL", DEFAULTS["database_url"].default)
-    if _answers(url, 5432):
-        return url
-    if shutil.which("pg_ctl") or glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"):
-        proc = request.getfixturevalue("postgresql_proc")
-        return f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres"
-    pytest.skip(
-        f"PostgreSQL does not answer at {url} and no pg_ctl was found: install PostgreSQL "
-        "15 (e.g. `apt install postgresql`) or point AETHER_DATABASE_URL at a server"
+    found = bool(shutil.which("pg_ctl") or glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return _server(
+        request,
+        "database_url",
+        5432,
+        found,
+        "postgresql_proc",
+        lambda proc: f"postgresql://{proc.user}@{proc.host}:{proc.port}/postgres",
     )
 
 
 @pytest.fixture(scope="session")
 def redis_url(request: pytest.FixtureRequest) -> str:
-    url = os.environ.get("AETHER_REDIS_URL", DEFAULTS["redis_url"].default)
-    if _answers(url, 6379):
-        return url
-    if shutil.which("redis-server"):
-        proc = request.getfixturevalue("redis_proc")
-        return f"redis://{proc.host}:{proc.port}/0"
-    pytest.skip(
-        f"Redis does not answer at {url} and no redis-server was found: install Redis 7 "
-        "(e.g. `apt install redis-server`) or point AETHER_REDIS_URL at a server"
+    return _server(
+        request,
+        "redis_url",
+        6379,
+        bool(shutil.which("redis-server")),
+        "redis_proc",
+        lambda proc: f"redis://{proc.host}:{proc.port}/0",
     )
 
 

@@ -1,7 +1,19 @@
-"""Isolation Forest anomaly detector with a calibrated alert threshold."""
+"""Isolation Forest anomaly detector with a calibrated alert threshold.
+
+Rows come with or without an entity baseline (the derived z-score columns; all zero
+when the entity is unknown, anonymous or still warming up). One forest cannot serve
+both well: trained on rows with z-scores, it finds rows without them unusually
+ordinary and flags almost none. So the detector holds a :class:`PairedForest`: an
+*inputs* forest grown with the z-scores blanked (its trees never split on them) and a
+*context* forest grown on everything. A row with a baseline is scored by the context
+trees, a row without one by the inputs trees, each calibrated on its own rows, and the
+inputs score is mapped onto the context score's scale (a power, monotone, so rankings
+stay) so that one threshold flags both.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -10,6 +22,62 @@ from sklearn.ensemble import IsolationForest
 from aetheredge.alerts import flag
 from aetheredge.models.base import ForestModel
 from aetheredge.models.evaluation import anomaly_metrics
+from aetheredge.models.forest import merge_forests
+from aetheredge.schema import ANOMALY_FEATURES
+
+INPUTS = len(ANOMALY_FEATURES)  # leading columns; any after them are derived z-scores
+
+
+def has_baseline(X: np.ndarray) -> np.ndarray:
+    """Rows whose derived columns carry a baseline (any non-zero z-score)."""
+    if X.shape[1] <= INPUTS:
+        return np.zeros(len(X), dtype=bool)
+    return np.any(X[:, INPUTS:] != 0, axis=1)
+
+
+def blank_context(X: np.ndarray) -> np.ndarray:
+    """``X`` with its derived columns zeroed, as rows without a baseline look."""
+    out = np.array(X, copy=True)
+    out[:, INPUTS:] = 0
+    return out
+
+
+class PairedForest:
+    """Two Isolation Forests over the same columns: ``inputs`` (derived columns blanked
+    while growing) and ``context`` (all columns). Fits, merges and counts like one."""
+
+    def __init__(self, inputs: IsolationForest | None, context: IsolationForest) -> None:
+        self.inputs = inputs
+        self.context = context
+
+    @property
+    def groups(self) -> list[IsolationForest]:
+        return [f for f in (self.inputs, self.context) if f is not None]
+
+    def fit(self, X: np.ndarray, y: Any = None) -> PairedForest:
+        if self.inputs is not None:
+            self.inputs.fit(blank_context(X))
+        self.context.fit(X)
+        return self
+
+    @property
+    def estimators_(self) -> list:
+        return [tree for forest in self.groups for tree in forest.estimators_]
+
+    @property
+    def n_features_in_(self) -> int:
+        return self.context.n_features_in_
+
+    @property
+    def max_samples_(self) -> int:
+        return self.context.max_samples_
+
+    @classmethod
+    def merge_shares(cls, shares: Sequence[PairedForest]) -> PairedForest:
+        inputs = [s.inputs for s in shares if s.inputs is not None]
+        return cls(
+            merge_forests(inputs) if inputs else None, merge_forests([s.context for s in shares])
+        )
 
 
 class AnomalyDetector(ForestModel):
@@ -45,38 +113,75 @@ class AnomalyDetector(ForestModel):
 
     def make_forest(
         self, n_estimators: int, random_state: int | None, data_fraction: float = 1.0
-    ) -> IsolationForest:
-        # max_samples is a row count per tree, already independent of the shard size.
-        return IsolationForest(
-            n_estimators=n_estimators,
-            max_samples=self.max_samples,
-            random_state=random_state,
-            n_jobs=self.n_jobs,
+    ) -> PairedForest:
+        """``n_estimators`` trees, half of them (rounded down) in the inputs forest."""
+
+        def forest(trees: int, seed: int | None) -> IsolationForest:
+            # max_samples is a row count per tree, already independent of the shard size.
+            return IsolationForest(
+                n_estimators=trees,
+                max_samples=self.max_samples,
+                random_state=seed,
+                n_jobs=self.n_jobs,
+            )
+
+        inputs = n_estimators // 2
+        seed = None if random_state is None else random_state + 1
+        return PairedForest(
+            forest(inputs, seed) if inputs else None, forest(n_estimators - inputs, random_state)
         )
 
-    def adopt(self, forest: IsolationForest, X: np.ndarray, y: np.ndarray | None = None):
+    def adopt(self, forest: PairedForest, X: np.ndarray, y: np.ndarray | None = None):
+        if forest.inputs is None:
+            raise ValueError("the inputs forest has no trees: use at least 2 estimators")
         self.forest_ = forest
+        self.exponent_ = 1.0
         rng = np.random.default_rng(self.random_state)
         sample = (
             X
             if len(X) <= self.calibration_rows
             else X[rng.choice(len(X), self.calibration_rows, replace=False)]
         )
-        scores = self.score_samples(sample)
-        self.threshold_ = float(np.quantile(scores, 1.0 - self.contamination))
+        quantile = 1.0 - self.contamination
+        context = sample[has_baseline(sample)]
+        inputs_scores = self._group_scores(forest.inputs, blank_context(sample))
+        context_scores = (
+            self._group_scores(forest.context, context) if len(context) else inputs_scores
+        )
+        self.threshold_ = float(np.quantile(context_scores, quantile))
+        inputs_threshold = float(np.quantile(inputs_scores, quantile))
+        self.exponent_ = float(np.log(self.threshold_) / np.log(inputs_threshold))
         self.calibration_ = {
-            "method": "train-quantile",
-            "quantile": 1.0 - self.contamination,
+            "method": "train-quantile per forest",
+            "quantile": quantile,
             "rows": len(sample),
+            "context_rows": len(context),
             "threshold": self.threshold_,
-            "score_p50": float(np.quantile(scores, 0.5)),
-            "score_p99": float(np.quantile(scores, 0.99)),
+            "inputs_threshold": inputs_threshold,
+            "inputs_exponent": self.exponent_,
         }
         return self
 
+    @staticmethod
+    def _group_scores(forest: IsolationForest, X: np.ndarray) -> np.ndarray:
+        return -forest.score_samples(X)
+
     def score_samples(self, X: np.ndarray) -> np.ndarray:
-        """Anomaly score per row, higher is more anomalous."""
-        return -self.forest_.score_samples(X)
+        """Anomaly score per row, higher is more anomalous.
+
+        Rows with a baseline get the context forest's score; rows without one the
+        inputs forest's, raised to ``exponent_`` so both share ``threshold_``.
+        """
+        if isinstance(self.forest_, IsolationForest):  # a version from before baselines
+            return self._group_scores(self.forest_, X[:, : self.forest_.n_features_in_])
+        context = has_baseline(X)
+        out = np.empty(len(X))
+        if context.any():
+            out[context] = self._group_scores(self.forest_.context, X[context])
+        if not context.all():
+            rows = ~context
+            out[rows] = self._group_scores(self.forest_.inputs, X[rows]) ** self.exponent_
+        return out
 
     output = score_samples
 
@@ -89,7 +194,11 @@ class AnomalyDetector(ForestModel):
         return self.flag(self.score_samples(X)).astype(np.int8)
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
-        return anomaly_metrics(y, self.score_samples(X), self.threshold_)
+        """Hold-out metrics as the rows come, plus F1 and ROC-AUC of the same rows scored
+        without baselines (``*_no_baseline``), as anonymous requests are."""
+        metrics = anomaly_metrics(y, self.score_samples(X), self.threshold_)
+        anonymous = anomaly_metrics(y, self.score_samples(blank_context(X)), self.threshold_)
+        return metrics | {f"{k}_no_baseline": anonymous[k] for k in ("f1", "roc_auc")}
 
     def summary(self) -> dict[str, Any]:
         return super().summary() | {"threshold": self.threshold_}

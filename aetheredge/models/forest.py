@@ -41,6 +41,8 @@ def merge_forests(shares: Sequence[Forest]) -> Forest:
     if not shares:
         raise ValueError("no shares to merge")
     first = shares[0]
+    if hasattr(type(first), "merge_shares"):  # a composite of forests merges its parts
+        return type(first).merge_shares(shares)
     for share in shares[1:]:
         if type(share) is not type(first):
             raise TypeError(f"cannot merge {type(share).__name__} into {type(first).__name__}")

@@ -1,13 +1,18 @@
 """``POST /v1/telemetry`` through Serve's HAProxy ingress into the real PostgreSQL."""
 
 import asyncio
+import time
 from datetime import date
 
 import httpx
+import numpy as np
 import orjson
 import pytest
 
 from aetheredge.db import connect
+from aetheredge.derived import model_matrix
+from aetheredge.predlog import logged_rows
+from aetheredge.registry import Registry
 from aetheredge.synthetic import telemetry
 from aetheredge.telemetry import TELEMETRY_COLUMNS
 
@@ -29,7 +34,7 @@ def test_bulk_parquet_and_json_batches_are_stored_once(platform, service):
     settings, _ = platform
     fleet = telemetry(30_000, seed=9, start="2026-04-01")[list(TELEMETRY_COLUMNS)]
     # its own entities: baselines of the fleet other tests score must not move
-    fleet["entity_id"] = "ingest-" + fleet["entity_id"]
+    fleet["entity_id"] = "ingest-" + fleet["entity_id"].astype(str)
     counts = list(service.ingest_frame(fleet, batch_rows=10_000))
     sizes = [min(10_000, len(fleet) - start) for start in range(0, len(fleet), 10_000)]
     assert [c["accepted"] for c in counts] == sizes
@@ -57,3 +62,31 @@ def test_bad_ingest_bodies_are_4xx(service, body, content_type, status):
     with pytest.raises(httpx.HTTPStatusError) as refused:
         service.ingest(body, content_type)
     assert refused.value.response.status_code == status
+
+
+def _logged(settings, request_id: str, timeout_s: float = 20.0) -> int:
+    deadline = time.monotonic() + timeout_s
+    while (found := asyncio.run(logged_rows(settings, request_id))) == 0:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    return found
+
+
+def test_served_scores_use_the_ingested_baselines_as_training_would(platform, service):
+    settings, _ = platform
+    fleet = telemetry(6 * 300, steps_per_entity=300, seed=12, start="2026-04-10")
+    fleet["entity_id"] = "online-" + fleet["entity_id"].astype(str)
+    last = fleet["ts"] == fleet["ts"].max()
+    for answer in service.ingest_frame(fleet[~last]):
+        assert answer["baselines_updated"] == answer["accepted"] and not answer["degraded"]
+    rows = fleet[last]
+    body = next(service.predict("anomaly", rows.to_dict("records")))
+    assert body["degraded"] is False
+    model = Registry(settings).load("anomaly", body["version"]).model
+    offline = model.output(model_matrix("anomaly", fleet)[last.to_numpy()])
+    served = np.array([r["score"] for r in body["results"]])
+    np.testing.assert_allclose(served, offline, rtol=1e-4)
+    anonymous = next(service.predict("anomaly", rows.drop(columns="entity_id").to_dict("records")))
+    assert not np.allclose([r["score"] for r in anonymous["results"]], served)
+    assert _logged(settings, body["request_id"]) == len(rows)

@@ -6,6 +6,7 @@ import pytest
 from aetheredge.compiled import TOLERANCE, CompiledModel, compile_model, max_relative_difference
 from aetheredge.data import load_frame, split
 from aetheredge.models import build_model
+from aetheredge.models.anomaly import blank_context
 from aetheredge.synthetic import random_matrix
 
 
@@ -20,7 +21,7 @@ def fitted(request):
 def test_compiled_output_agrees_on_holdout_and_on_rows_spread_over_the_input_space(fitted):
     model, compiled, data = fitted
     spread = random_matrix(model.kind, 5000, seed=9)
-    for X in (data.X_holdout, spread):
+    for X in (data.X_holdout, spread, blank_context(data.X_holdout)):  # both tree groups
         assert max_relative_difference(model, compiled, X) < TOLERANCE / 10
 
 

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.ensemble import IsolationForest
 
 from aetheredge.data import load_frame, split
 from aetheredge.models import AnomalyDetector, CostModel, build_model
+from aetheredge.models.anomaly import INPUTS, blank_context, has_baseline
 from aetheredge.models.evaluation import beats
 
 
@@ -31,9 +33,31 @@ def test_detector_threshold_is_calibrated_on_training_data(anomaly_split):
 def test_detector_finds_injected_incidents(anomaly_split):
     model = AnomalyDetector(n_estimators=100, random_state=0).fit(anomaly_split.X_train)
     metrics = model.evaluate(anomaly_split.X_holdout, anomaly_split.y_holdout)
-    assert set(metrics) == {"precision", "recall", "f1", "roc_auc", "alert_rate"}
-    assert metrics["roc_auc"] > 0.9
-    assert metrics["f1"] > 0.25
+    assert set(metrics) == {
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "alert_rate",
+        "f1_no_baseline",
+        "roc_auc_no_baseline",
+    }
+    assert metrics["roc_auc"] > 0.9 and metrics["roc_auc_no_baseline"] > 0.9
+    assert metrics["f1"] > 0.25 and metrics["f1_no_baseline"] > 0.25
+
+
+def test_rows_with_and_without_a_baseline_share_one_threshold(anomaly_split):
+    model = AnomalyDetector(n_estimators=60, random_state=0).fit(anomaly_split.X_train)
+    X = anomaly_split.X_train
+    with_baseline = has_baseline(X)
+    assert with_baseline.mean() > 0.9  # after warm-up, nearly every training row
+    # each regime flags about `contamination` of its own training rows
+    for rows in (model.score_samples(X[with_baseline]), model.score_samples(blank_context(X))):
+        assert model.flag(rows).mean() == pytest.approx(model.contamination, abs=0.006)
+    forest = model.forest_
+    assert len(forest.inputs.estimators_) == 30 and len(forest.context.estimators_) == 30
+    split_on = {f for tree in forest.inputs.estimators_ for f in tree.tree_.feature if f >= 0}
+    assert max(split_on) < INPUTS  # the inputs trees never look at a z-score
 
 
 def test_cost_model_predicts_bills(cost_split):
@@ -67,4 +91,14 @@ def test_shard_forests_draw_as_many_rows_per_tree_as_the_whole_fit():
     assert cost.make_forest(5, 0).max_samples == 0.3
     assert cost.make_forest(5, 0, data_fraction=0.5).max_samples == pytest.approx(0.6)
     assert cost.make_forest(5, 0, data_fraction=0.1).max_samples == 1.0
-    assert AnomalyDetector().make_forest(5, 0, data_fraction=0.5).max_samples == 256
+    shard = AnomalyDetector().make_forest(5, 0, data_fraction=0.5)
+    assert [f.max_samples for f in shard.groups] == [256, 256]
+
+
+def test_a_version_from_before_baselines_still_scores_wider_rows(anomaly_split):
+    legacy = AnomalyDetector(n_estimators=10, random_state=0)
+    legacy.forest_ = IsolationForest(n_estimators=10, random_state=0).fit(
+        anomaly_split.X_train[:, :INPUTS]
+    )
+    expected = -legacy.forest_.score_samples(anomaly_split.X_holdout[:, :INPUTS])
+    np.testing.assert_array_equal(legacy.score_samples(anomaly_split.X_holdout), expected)
