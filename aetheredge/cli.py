@@ -5,7 +5,7 @@ aetheredge status    cluster, champions and served versions
 aetheredge train     retrain a model as a Ray job (promoted only if it wins)
 aetheredge deploy    (re)deploy Serve with the current champions
 aetheredge score     score a CSV/JSON file against the running service
-aetheredge ingest    send a telemetry file (CSV/Parquet/JSON) to the running service
+aetheredge ingest    telemetry files to the service; FOCUS cost exports to PostgreSQL
 aetheredge down      stop everything `up` started
 aetheredge demo      the whole loop end to end, then shut down
 aetheredge db        migrate / maintain / status of the PostgreSQL schema
@@ -207,10 +207,14 @@ def status() -> None:
 def train(
     model: Kind = "all",
     rows: Annotated[int, typer.Option(help="Rows to load")] = 200_000,
-    source: Annotated[str, typer.Option(help="'synthetic' or a Parquet path")] = "synthetic",
+    source: Annotated[
+        str, typer.Option(help="'synthetic', 'postgres' or a Parquet path")
+    ] = "synthetic",
     seed: int = 0,
     workers: Annotated[int | None, typer.Option(help="Ray Train workers")] = None,
     n_estimators: Annotated[int | None, typer.Option(help="Trees in the forest")] = None,
+    since: Annotated[str | None, typer.Option(help="postgres: from (ISO 8601)")] = None,
+    until: Annotated[str | None, typer.Option(help="postgres: until, excluded")] = None,
 ) -> None:
     """Retrain as a Ray job on the local cluster; promote only if it beats the champion."""
     settings = Settings()
@@ -225,6 +229,8 @@ def train(
             seed=seed,
             workers=workers,
             n_estimators=n_estimators,
+            since=since,
+            until=until,
         )
 
 
@@ -272,8 +278,39 @@ def score(
         console.print(f"wrote {output}")
 
 
-@app.command()
-def ingest(
+ingest_app = typer.Typer(help="Load data: telemetry through the service, FOCUS bills directly.")
+app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.command(name="focus")
+def ingest_focus(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or Parquet")],
+) -> None:
+    """Load a FOCUS 1.x cost-and-usage export into cost_usage (one row per workload-day)."""
+    import asyncio
+
+    from aetheredge.db import UNAVAILABLE
+    from aetheredge.focus import convert, read_export, store
+
+    settings = Settings()
+    with console.status(f"reading {path.name}"):
+        load = convert(read_export(path))
+    try:
+        new = asyncio.run(store(settings, load))
+    except UNAVAILABLE as exc:
+        console.print(f"[red]✗ PostgreSQL at {settings.database_url}: {exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"{load.charges:,} charges → {len(load.frame):,} workload-days: {new:,} new, "
+        f"{len(load.frame) - new:,} already stored"
+    )
+    for reason, count in load.skipped.items():
+        if count:
+            console.print(f"  skipped {count:,} charges: {reason}")
+
+
+@ingest_app.command(name="telemetry")
+def ingest_telemetry(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV, Parquet, JSON")],
     batch_rows: Annotated[int, typer.Option(help="Rows per request")] = 50_000,
 ) -> None:

@@ -1,19 +1,21 @@
 """Training data: where it comes from, how it is checked, how it is split.
 
-A *source* is ``synthetic`` (the seeded generators) or a path to Parquet (a file or
-a directory of files) with the schema's columns. PostgreSQL joins in a later issue.
+A *source* is ``synthetic`` (the seeded generators), ``postgres`` (the platform's
+tables, a time window of them, read in parallel by Ray Data: :mod:`aetheredge.dbsource`)
+or a path to Parquet (a file or a directory of files) with the schema's columns.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from aetheredge.config import ModelKind
+from aetheredge.config import ModelKind, Settings
 from aetheredge.derived import model_matrix
 from aetheredge.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
 from aetheredge.synthetic import GENERATORS
@@ -38,21 +40,59 @@ class Split:
     y_holdout: np.ndarray
 
 
+@dataclass(frozen=True)
+class Window:
+    """The time window a ``postgres`` source reads, ``[since, until)``."""
+
+    since: datetime
+    until: datetime
+
+    @classmethod
+    def last(cls, days: float, until: datetime | None = None) -> Window:
+        end = until or datetime.now(UTC)
+        return cls(end - timedelta(days=days), end)
+
+
 def load_frame(
-    kind: ModelKind, source: str = "synthetic", rows: int = 200_000, seed: int = 0
+    kind: ModelKind,
+    source: str = "synthetic",
+    rows: int = 200_000,
+    seed: int = 0,
+    window: Window | None = None,
+    settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """Rows for ``kind`` from ``source``; at most ``rows`` of a Parquet source (newest)."""
+    """Rows for ``kind`` from ``source``; at most ``rows`` (the newest) of stored data."""
     if source == "synthetic":
         return GENERATORS[kind](rows, seed=seed)
+    if source == "postgres":
+        from aetheredge.dbsource import read_frame
+
+        window = window or Window.last(30)
+        settings = settings or Settings()
+        frame = read_frame(kind, settings, window.since, window.until, _read_tasks())
+        if frame.empty:
+            raise DataError(
+                f"no {kind} rows in PostgreSQL between {window.since} and {window.until}"
+            )
+        return validate_frame(kind, frame).sort_values("ts").tail(rows)
     path = Path(source)
     if not path.exists():
-        raise DataError(f"data source {source!r} is neither 'synthetic' nor an existing path")
+        raise DataError(
+            f"data source {source!r} is not 'synthetic', 'postgres' or an existing path"
+        )
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for bad files
         raise DataError(f"cannot read Parquet from {source}: {exc}") from exc
     frame = validate_frame(kind, frame)
     return frame.sort_values("ts").tail(rows) if "ts" in frame else frame.tail(rows)
+
+
+def _read_tasks() -> int:
+    """Parallel reads: two per CPU of the cluster."""
+    import ray
+
+    return max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
 
 
 def validate_frame(kind: ModelKind, frame: pd.DataFrame) -> pd.DataFrame:

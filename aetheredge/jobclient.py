@@ -35,8 +35,10 @@ def retrain_command(
     source: str = "synthetic",
     workers: int | None = None,
     n_estimators: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> list[str]:
-    """The argv of a retraining job."""
+    """The argv of a retraining job (``since``/``until``: ISO 8601, for ``postgres``)."""
     argv = [
         "python",
         "-m",
@@ -54,6 +56,9 @@ def retrain_command(
         argv += ["--workers", str(workers)]
     if n_estimators:
         argv += ["--n-estimators", str(n_estimators)]
+    for flag, value in (("--since", since), ("--until", until)):
+        if value:
+            argv += [flag, value]
     return argv
 
 

@@ -2,6 +2,8 @@
 
     ray job submit --address http://127.0.0.1:8265 -- \\
         python -m jobs.retrain --model cost --source synthetic --rows 200000
+    ray job submit ... -- python -m jobs.retrain --model anomaly --source postgres \\
+        --since 2026-11-01 --until 2026-11-26
 
 Exits 0 after a completed run (promoted or not) and prints its summary as one JSON
 line after ``RESULT_MARKER``; exits 1 with the reason on stderr when it fails, leaving
@@ -14,10 +16,18 @@ import argparse
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 from aetheredge.config import MODEL_KINDS
+from aetheredge.data import Window
 from aetheredge.jobclient import RESULT_MARKER
 from train.pipeline import retrain
+
+
+def _when(text: str) -> datetime:
+    """An ISO 8601 date or time; UTC when it names no offset."""
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,12 +37,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", choices=MODEL_KINDS, required=True)
-    parser.add_argument("--source", default="synthetic", help="'synthetic' or a Parquet path")
+    parser.add_argument(
+        "--source", default="synthetic", help="'synthetic', 'postgres' or a Parquet path"
+    )
+    parser.add_argument(
+        "--since", type=_when, default=None, help="postgres: from (ISO 8601; default 30 days ago)"
+    )
+    parser.add_argument(
+        "--until", type=_when, default=None, help="postgres: until, excluded (default: now)"
+    )
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=None, help="default: free cluster CPUs")
     parser.add_argument("--n-estimators", type=int, default=None)
     return parser.parse_args(argv)
+
+
+def _window(since: datetime | None, until: datetime | None) -> Window | None:
+    if since is None and until is None:
+        return None
+    window = Window.last(30, until)
+    return Window(since or window.since, window.until)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             workers=args.workers,
             params=params,
+            window=_window(args.since, args.until),
         )
     except Exception as exc:
         logging.getLogger("jobs.retrain").exception("retraining failed")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aetheredge.cluster import connect
 from aetheredge.config import ModelKind, Settings
-from aetheredge.data import load_frame, split
+from aetheredge.data import Window, load_frame, split
 from aetheredge.models import build_model
 from aetheredge.models.evaluation import beats
 from aetheredge.registry import Registry, VersionInfo
@@ -57,6 +57,7 @@ def retrain(
     params: dict[str, Any] | None = None,
     settings: Settings | None = None,
     report: Callable[[str], None] = log.info,
+    window: Window | None = None,
 ) -> RetrainResult:
     """Train a challenger on Ray Train and promote it only if it beats the champion.
 
@@ -76,9 +77,18 @@ def retrain(
         clock = now
 
     report(f"{kind}: loading {rows:,} rows from {source}")
-    data = split(kind, load_frame(kind, source, rows, seed))
-    lap("load")
     connect(settings)
+    data = split(kind, load_frame(kind, source, rows, seed, window, settings))
+    evaluated_on = source
+    if kind == "anomaly" and not data.y_holdout.any():
+        # No labelled incident in the hold-out window: judge on the labelled synthetic set.
+        report(f"{kind}: no labelled incidents in the hold-out; judging on synthetic labels")
+        labelled = split(
+            kind, load_frame(kind, "synthetic", max(len(data.X_holdout) * 5, 20_000), seed)
+        )
+        data = replace(data, X_holdout=labelled.X_holdout, y_holdout=labelled.y_holdout)
+        evaluated_on = "synthetic"
+    lap("load")
     workers = workers or settings.train_workers or default_workers()
     model = build_model(kind, random_state=seed, **params)
     report(f"{kind}: Ray Train fit of {model.n_estimators} trees on {workers} worker(s)")
@@ -103,7 +113,14 @@ def retrain(
     report(f"{kind}: registering challenger (hold-out {_fmt(metrics)})")
     candidate = registry.register(
         model,
-        params={"source": source, "rows": rows, "seed": seed, "workers": workers},
+        params={
+            "source": source,
+            "rows": rows,
+            "seed": seed,
+            "workers": workers,
+            "evaluated_on": evaluated_on,
+            **({"since": str(window.since), "until": str(window.until)} if window else {}),
+        },
         metrics=metrics,
         sample=data.X_holdout[:2000],
         tags={"aetheredge.kind": kind, "aetheredge.source": source},
