@@ -24,11 +24,13 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from aetheredge.config import Settings
-from aetheredge.derived import ALPHA, DECAY, Baselines, zscores
+from aetheredge.derived import ALPHA, DECAY, Baselines, history, zscores
+from aetheredge.features import anomaly_matrix
 from aetheredge.schema import ANOMALY_FEATURES
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,43 @@ for i, key in ipairs(KEYS) do
 end
 return applied
 """
+
+
+# KEYS: entities; ARGV: ttl, then one packed STATE per key. A stored state as new as
+# the given one (its last row no older) is kept: live ingest may have moved past it.
+RESTORE = """
+local written = 0
+for i, key in ipairs(KEYS) do
+  local state = ARGV[i + 1]
+  local current = redis.call('GET', key)
+  local older = true
+  if current then
+    local _, stored_ts = struct.unpack('<dd', current)
+    local _, given_ts = struct.unpack('<dd', state)
+    older = stored_ts < given_ts
+  end
+  if older then
+    redis.call('SET', key, state, 'EX', tonumber(ARGV[1]))
+    written = written + 1
+  end
+end
+return written
+"""
+
+
+def states(frame: pd.DataFrame) -> dict[str, bytes]:
+    """Each entity's packed baseline after all its rows in ``frame`` (any order)."""
+    out = {}
+    X = anomaly_matrix(frame)
+    micros = frame["ts"].to_numpy(dtype="datetime64[us]").astype(np.int64)
+    for entity, rows in frame.groupby("entity_id", observed=True).indices.items():
+        rows = rows[np.argsort(micros[rows], kind="stable")]
+        _, mean, var = history(X[rows])
+        state = np.zeros(1, STATE)
+        state["n"], state["ts"] = len(rows), float(micros[rows[-1]])
+        state["mean"], state["var"] = mean, var
+        out[str(entity)] = state.tobytes()
+    return out
 
 
 class OnlineFeatures:
@@ -170,6 +209,17 @@ class OnlineFeatures:
         """Derived features of encoded rows ``X`` and the degraded flag."""
         baselines, degraded = await self.baselines(entity_ids)
         return zscores(X, baselines), degraded
+
+    async def restore(self, packed: dict[str, bytes]) -> int:
+        """Write rebuilt baselines (see :func:`states`) where Redis has none as new."""
+        script = self.redis.register_script(RESTORE)
+        entities = list(packed)
+        written = 0
+        for start in range(0, len(entities), 1000):
+            chunk = entities[start : start + 1000]
+            keys = [self.key(e) for e in chunk]
+            written += int(await script(keys=keys, args=[self.ttl_s, *(packed[e] for e in chunk)]))
+        return written
 
     async def forget(self) -> int:
         """Delete every baseline under this schema's prefix; returns how many."""

@@ -2,19 +2,24 @@
 
 import asyncio
 import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import numpy as np
 import orjson
 import pandas as pd
 import redis
 
+from aetheredge.cli_db import rebuild_baselines
 from aetheredge.cluster import free_port
+from aetheredge.db import connect
 from aetheredge.derived import WARMUP, derive
 from aetheredge.features import anomaly_matrix
 from aetheredge.ingest import IngestService
 from aetheredge.online import OnlineFeatures
 from aetheredge.synthetic import telemetry
 from aetheredge.telemetry import TELEMETRY_COLUMNS
+from tests.tcpproxy import TcpProxy
 
 
 def _fleet(steps: int, start: str) -> pd.DataFrame:
@@ -116,3 +121,79 @@ def test_without_redis_scoring_degrades_and_ingest_still_stores(db_settings):
     assert degraded and again and not anonymous
     assert not Z.any() and skipped_in < 0.01 and len(calls) == 2
     assert stored.accepted == len(fleet) and stored.degraded and stored.baselines_updated == 0
+
+
+def test_a_redis_outage_mid_stream_loses_no_row_and_the_flag_clears(db_settings):
+    redis_url = urlsplit(db_settings.redis_url)
+    fleet = _fleet(60, "2026-06-01")
+    batches = np.array_split(np.arange(len(fleet)), 6)
+
+    async def scenario():
+        proxy = TcpProxy(redis_url.hostname, redis_url.port or 6379)
+        await proxy.restore()
+        settings = db_settings.model_copy(
+            update={"redis_url": f"redis://127.0.0.1:{proxy.port}/0", "redis_retry_s": 0.2}
+        )
+        service = IngestService(settings)
+        flags = []
+        try:
+            for i, rows in enumerate(batches):
+                if i == 2:
+                    await proxy.cut()
+                if i == 4:
+                    await proxy.restore()
+                    await asyncio.sleep(0.3)  # past the retry window
+                part = fleet.iloc[rows]
+                answer = await service.telemetry(_json(part), "application/json")
+                _, degraded = await service.online.zscores(
+                    part["entity_id"].tolist(), anomaly_matrix(part)
+                )
+                flags.append((answer.accepted, answer.degraded, degraded))
+        finally:
+            await service.close()
+            await proxy.cut()
+        return flags
+
+    flags = asyncio.run(scenario())
+    assert [f[1] for f in flags] == [False, False, True, True, False, False]
+    assert [f[2] for f in flags] == [False, False, True, True, False, False]
+    assert sum(f[0] for f in flags) == len(fleet)
+    assert asyncio.run(_count(db_settings, fleet["ts"].min().to_pydatetime())) == len(fleet)
+
+
+async def _count(settings, since: datetime) -> int:
+    conn = await connect(settings)
+    try:
+        return await conn.fetchval(
+            "SELECT count(*) FROM telemetry WHERE ts >= $1", since.replace(tzinfo=UTC)
+        )
+    finally:
+        await conn.close()
+
+
+def test_baselines_rebuilt_from_postgres_equal_the_live_ones(db_settings):
+    fleet = _fleet(40, "2026-06-10")
+    fleet["entity_id"] = "rebuilt-" + fleet["entity_id"].astype(str)  # no other test's history
+    scored = fleet[fleet["ts"] == fleet["ts"].max()]
+    history = fleet.drop(index=scored.index)
+
+    async def scenario():
+        service = IngestService(db_settings)
+        try:
+            await service.telemetry(_json(history), "application/json")
+            X, ids = anomaly_matrix(scored), scored["entity_id"].tolist()
+            live, _ = await service.online.zscores(ids, X)
+            await service.online.forget()
+            rows, entities, written = await rebuild_baselines(
+                db_settings, datetime(2026, 6, 10, tzinfo=UTC)
+            )
+            rebuilt, _ = await service.online.zscores(ids, X)
+            again = await rebuild_baselines(db_settings, datetime(2026, 6, 10, tzinfo=UTC))
+        finally:
+            await service.close()
+        return live, rebuilt, (rows, entities, written), again
+
+    live, rebuilt, counts, again = asyncio.run(scenario())
+    assert counts == (len(history), 8, 8) and again[2] == 0  # nothing newer to write
+    assert np.abs(live).max() > 0
+    np.testing.assert_array_equal(rebuilt, live)

@@ -31,7 +31,7 @@ COST_COLUMNS = (
 def _incidents(fleet: pd.DataFrame) -> list[tuple]:
     """The fleet's labelled rows as (entity, start, end) windows, one per run."""
     windows = []
-    step = fleet["ts"].diff().dropna().min()
+    step = fleet["ts"].drop_duplicates().sort_values().diff().min()
     for entity, rows in fleet.sort_values("ts").groupby("entity_id", observed=True):
         flagged = rows.loc[rows["is_anomaly"], "ts"]
         if flagged.empty:
