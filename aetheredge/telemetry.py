@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import orjson
@@ -23,8 +24,8 @@ from aetheredge.schema import ANOMALY_NUMERIC
 
 TELEMETRY_COLUMNS: tuple[str, ...] = ("ts", "entity_id", *(f.name for f in ANOMALY_NUMERIC))
 MAX_ENTITY_CHARS = 256
-EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
-FUTURE_SLACK = pd.Timedelta(days=1)
+EARLIEST = np.datetime64("2000-01-01", "us")
+FUTURE_SLACK = np.timedelta64(1, "D")
 MAX_LISTED = 100
 
 
@@ -65,7 +66,10 @@ class Batch:
         return {d.item() for d in days}
 
 
-def _json(body: bytes) -> pd.DataFrame:
+Columns = dict[str, Any]  # column name -> list or NumPy array, all of one length
+
+
+def _json(body: bytes) -> Columns:
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -73,29 +77,53 @@ def _json(body: bytes) -> pd.DataFrame:
     rows = doc.get("rows") if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
         raise FormatError('expected {"rows": [...]} or a JSON array of row objects')
-    if not all(isinstance(row, dict) for row in rows):
-        index = next(i for i, row in enumerate(rows) if not isinstance(row, dict))
+    if not all(type(row) is dict for row in rows):
+        index = next(i for i, row in enumerate(rows) if type(row) is not dict)
         raise FormatError(f"row {index} is not a JSON object")
-    return pd.DataFrame.from_records(rows)
+    names = set().union(*rows) if rows else set(TELEMETRY_COLUMNS)
+    _check_names(names)
+    return {name: [row.get(name) for row in rows] for name in TELEMETRY_COLUMNS}
 
 
-def _csv(body: bytes) -> pd.DataFrame:
+def _frame_columns(frame: pd.DataFrame) -> Columns:
+    _check_names(set(frame.columns))
+    columns: Columns = {}
+    for name in TELEMETRY_COLUMNS:
+        column = frame[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        columns[name] = column.to_numpy()
+    return columns
+
+
+def _csv(body: bytes) -> Columns:
     try:
-        return pd.read_csv(io.BytesIO(body), dtype={"entity_id": str}, engine="c")
+        frame = pd.read_csv(io.BytesIO(body), dtype={"entity_id": str}, engine="c")
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise FormatError(f"body is not readable CSV: {exc}") from None
+    return _frame_columns(frame)
 
 
-def _parquet(body: bytes) -> pd.DataFrame:
+def _parquet(body: bytes) -> Columns:
     try:
-        return pq.read_table(pa.BufferReader(body)).to_pandas()
+        frame = pq.read_table(pa.BufferReader(body)).to_pandas()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise FormatError(f"body is not readable Parquet: {exc}") from None
+    return _frame_columns(frame)
+
+
+def _check_names(names: set[str]) -> None:
+    unknown = sorted(names - set(TELEMETRY_COLUMNS))
+    missing = [c for c in TELEMETRY_COLUMNS if c not in names]
+    if unknown or missing:
+        raise FormatError(
+            f"columns must be {list(TELEMETRY_COLUMNS)}; unknown {unknown}, missing {missing}"
+        )
 
 
 # Content type -> reader, and whether numbers must already be numbers (JSON) rather
 # than text to convert (CSV).
-READERS: dict[str, tuple[Callable[[bytes], pd.DataFrame], bool]] = {
+READERS: dict[str, tuple[Callable[[bytes], Columns], bool]] = {
     "application/json": (_json, True),
     "text/csv": (_csv, False),
     "application/vnd.apache.parquet": (_parquet, True),
@@ -109,67 +137,94 @@ def media_type(content_type: str | None) -> str:
 
 
 Check = tuple[str, np.ndarray, str]
+NUMBER_TYPES = {float, int}
 
 
-def _checks(frame: pd.DataFrame, strict: bool, now: pd.Timestamp) -> list[Check]:
-    """(field, bad-row mask, reason) for every check, in the order they are reported."""
-    n = len(frame)
-    checks = []
-    raw_ts = frame["ts"]
-    if pd.api.types.is_datetime64_any_dtype(raw_ts):
-        ts = raw_ts.dt.tz_localize("UTC") if raw_ts.dt.tz is None else raw_ts.dt.tz_convert("UTC")
-        not_text = np.zeros(n, dtype=bool)
-    else:
-        not_text = ~raw_ts.map(type).eq(str).to_numpy()
-        ts = pd.to_datetime(raw_ts.where(~not_text), utc=True, errors="coerce", format="ISO8601")
-    checks.append(("ts", not_text | ts.isna().to_numpy(), "expected an ISO 8601 timestamp"))
-    checks.append(("ts", (ts < EARLIEST).to_numpy(), "before 2000-01-01"))
-    checks.append(("ts", (ts > now + FUTURE_SLACK).to_numpy(), "more than a day in the future"))
-    frame["ts"] = ts.dt.tz_localize(None)
+def _is(values: Any, kind: type) -> np.ndarray:
+    return np.fromiter((type(v) is kind for v in values), dtype=bool, count=len(values))
 
-    ids = frame["entity_id"]
-    is_text = ids.map(type).eq(str).to_numpy()
-    checks.append(("entity_id", ~is_text, "required: a string"))
-    lengths = ids.where(is_text, "").str.len().to_numpy()
-    checks.append(
+
+def _timestamps(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """UTC ``datetime64[us]`` (NaT where unreadable), and which values were not text."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        return values.astype("datetime64[us]"), np.zeros(len(values), dtype=bool)
+    text = _is(values, str)
+    if text.all() and all(v.endswith("Z") for v in values):
+        try:  # the common case, "2026-01-05T10:00:00Z": NumPy parses it directly
+            return np.array([v[:-1] for v in values], dtype="datetime64[us]"), ~text
+        except ValueError:
+            pass
+    strings = pd.Series(values, dtype=object).where(text)
+    parsed = pd.to_datetime(strings, utc=True, errors="coerce", format="ISO8601")
+    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[us]"), ~text
+
+
+def _numbers(values: Any, strict: bool) -> tuple[np.ndarray, np.ndarray]:
+    """float64 values (NaN where missing), and which values were of the wrong type."""
+    n = len(values)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.astype(np.float64), np.zeros(n, dtype=bool)
+    if strict:
+        types = set(map(type, values))
+        if types <= NUMBER_TYPES | {type(None)}:
+            return np.array(values, dtype=np.float64), np.zeros(n, dtype=bool)
+        wrong = np.fromiter(
+            (v is not None and type(v) not in NUMBER_TYPES for v in values), dtype=bool, count=n
+        )
+        kept = [None if w else v for v, w in zip(values, wrong, strict=True)]
+        return np.array(kept, dtype=np.float64), wrong
+    raw = pd.Series(values, dtype=object)
+    converted = pd.to_numeric(raw, errors="coerce")
+    return converted.to_numpy(dtype=np.float64), (raw.notna() & converted.isna()).to_numpy()
+
+
+def _checks(columns: Columns, strict: bool, now: np.datetime64) -> list[Check]:
+    """(field, bad-row mask, reason) for every check, in the order they are reported.
+
+    Replaces each column in ``columns`` with its parsed NumPy form.
+    """
+    ts, not_text = _timestamps(columns["ts"])
+    checks = [
+        ("ts", not_text | np.isnat(ts), "expected an ISO 8601 timestamp"),
+        ("ts", ts < EARLIEST, "before 2000-01-01"),
+        ("ts", ts > now + FUTURE_SLACK, "more than a day in the future"),
+    ]
+    columns["ts"] = ts
+    ids = columns["entity_id"]
+    is_text = _is(ids, str)
+    lengths = np.fromiter(
+        (len(v) if t else 0 for v, t in zip(ids, is_text, strict=True)), dtype=int, count=len(ids)
+    )
+    checks += [
+        ("entity_id", ~is_text, "required: a string"),
         (
             "entity_id",
             is_text & ((lengths < 1) | (lengths > MAX_ENTITY_CHARS)),
             f"must have 1 to {MAX_ENTITY_CHARS} characters",
-        )
-    )
-
+        ),
+    ]
+    columns["entity_id"] = np.asarray(ids, dtype=object)
     for spec in ANOMALY_NUMERIC:
-        raw = frame[spec.name]
-        if raw.dtype.kind in "fiu":
-            wrong_type = np.zeros(n, dtype=bool)
-        elif strict:
-            types = raw.map(type)
-            wrong_type = ~(types.eq(float) | types.eq(int) | raw.isna()).to_numpy()
-        else:
-            converted = pd.to_numeric(raw, errors="coerce")
-            wrong_type = (raw.notna() & converted.isna()).to_numpy()
-        values = pd.to_numeric(raw.where(~wrong_type), errors="coerce").to_numpy(dtype=np.float64)
-        checks.append((spec.name, wrong_type, "expected a number"))
-        checks.append((spec.name, np.isnan(values) & ~wrong_type, "required"))
+        values, wrong_type = _numbers(columns[spec.name], strict)
+        missing = np.isnan(values) & ~wrong_type
         out = ~np.isnan(values) & ~((values >= spec.low) & (values <= spec.high))
-        limits = f"must be finite, in [{spec.low:g}, {spec.high:g}] {spec.unit}"
-        checks.append((spec.name, out, limits))
-        frame[spec.name] = values
+        checks += [
+            (spec.name, wrong_type, "expected a number"),
+            (spec.name, missing, "required"),
+            (spec.name, out, f"must be finite, in [{spec.low:g}, {spec.high:g}] {spec.unit}"),
+        ]
+        columns[spec.name] = values
     return checks
 
 
-def validate(frame: pd.DataFrame, strict: bool = True, now: pd.Timestamp | None = None) -> Batch:
-    """Check every row of ``frame``; valid rows become the batch, the rest are named."""
-    unknown = [c for c in frame.columns if c not in TELEMETRY_COLUMNS]
-    missing = [c for c in TELEMETRY_COLUMNS if c not in frame.columns]
-    if unknown or missing:
-        raise FormatError(
-            f"columns must be {list(TELEMETRY_COLUMNS)}; unknown {unknown}, missing {missing}"
-        )
-    frame = frame.reset_index(drop=True)
-    checks = _checks(frame, strict, now or pd.Timestamp.now(tz="UTC"))
-    first = np.full(len(frame), -1)
+def validate(
+    data: Columns | pd.DataFrame, strict: bool = True, now: np.datetime64 | None = None
+) -> Batch:
+    """Check every row; valid rows become the batch, the rest are named."""
+    columns = _frame_columns(data) if isinstance(data, pd.DataFrame) else dict(data)
+    n = len(columns["ts"])
+    checks = _checks(columns, strict, now if now is not None else np.datetime64("now", "us"))
+    first = np.full(n, -1)
     for i, (_, bad, _) in enumerate(checks):
         first[(first < 0) & bad] = i
     bad_rows = np.flatnonzero(first >= 0)
@@ -178,12 +233,10 @@ def validate(frame: pd.DataFrame, strict: bool = True, now: pd.Timestamp | None 
         for row in bad_rows[:MAX_LISTED]
     ]
     ok = first < 0
-    columns = {
-        "ts": frame["ts"].to_numpy(dtype="datetime64[us]")[ok],
-        "entity_id": frame["entity_id"].to_numpy(dtype=object)[ok],
-        **{f.name: frame[f.name].to_numpy(dtype=np.float32)[ok] for f in ANOMALY_NUMERIC},
-    }
-    return Batch(columns, len(frame), len(bad_rows), rejections)
+    valid = {name: columns[name][ok] for name in TELEMETRY_COLUMNS}
+    for spec in ANOMALY_NUMERIC:
+        valid[spec.name] = valid[spec.name].astype(np.float32)
+    return Batch(valid, n, len(bad_rows), rejections)
 
 
 def read_batch(body: bytes, content_type: str | None) -> Batch:

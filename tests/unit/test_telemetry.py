@@ -12,7 +12,7 @@ from aetheredge.api import TelemetryBatch
 from aetheredge.synthetic import telemetry
 from aetheredge.telemetry import TELEMETRY_COLUMNS, FormatError, read_batch, validate
 
-NOW = pd.Timestamp("2026-06-01", tz="UTC")
+NOW = np.datetime64("2026-06-01", "us")
 
 
 def _frame(rows: int = 50) -> pd.DataFrame:
