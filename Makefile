@@ -7,7 +7,7 @@ PYTHON  ?= python3
 # Ray job drivers run `python -m jobs.retrain`: keep the venv first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo up down status test bench lint format clean
+.PHONY: install demo up down status test bench bench-data lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: install  ## lint, then the whole suite (unit tests, then one shared Ray cl
 bench: install  ## in-process and HTTP load benchmarks, each against its baseline (see README)
 	$(BIN)/python -m benchmarks.inprocess
 	$(BIN)/python -m benchmarks.http_load
+
+bench-data: install  ## ingest (COPY vs executemany, HTTP) and what entity baselines buy (see README)
+	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.derived_features
 
 lint: install
 	$(BIN)/ruff check .

@@ -43,8 +43,8 @@ async def migrate_schema(settings: Settings) -> MigrationReport:
 
 
 async def drop_schema(settings: Settings) -> None:
-    """Drop the configured schema and forget its online baselines (tests, benchmarks)."""
-    from aetheredge.online import OnlineFeatures
+    """Drop the configured schema and its Redis keys (tests, benchmarks, a fresh demo)."""
+    from aetheredge.online import OnlineFeatures, namespace
 
     conn = await connect(settings)
     try:
@@ -53,7 +53,7 @@ async def drop_schema(settings: Settings) -> None:
         await conn.close()
     online = OnlineFeatures(settings)
     try:
-        await online.forget()
+        await online.forget(namespace(settings))
     finally:
         await online.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -72,11 +73,21 @@ class ServiceClient:
             ]
             yield self._ok(self.http.post(ROUTES[kind], json={"rows": chunk}))
 
-    def ingest(self, body: bytes, content_type: str = "application/json") -> dict[str, Any]:
-        """POST one telemetry batch (JSON, CSV or Parquet bytes); the counts come back."""
-        response = self.http.post(
-            "/v1/telemetry", content=body, headers={"content-type": content_type}
-        )
+    def ingest(
+        self, body: bytes, content_type: str = "application/json", retries: int = 30
+    ) -> dict[str, Any]:
+        """POST one telemetry batch (JSON, CSV or Parquet bytes); the counts come back.
+
+        A 503 (the store is busy or away) is retried after its ``Retry-After``, up to
+        ``retries`` times: ingest is idempotent, so a retry never stores a row twice.
+        """
+        for _ in range(retries):
+            response = self.http.post(
+                "/v1/telemetry", content=body, headers={"content-type": content_type}
+            )
+            if response.status_code != 503:
+                break
+            time.sleep(float(response.headers.get("retry-after", "1")))
         return self._ok(response)
 
     def ingest_frame(self, frame: pd.DataFrame, batch_rows: int = 50_000) -> Iterator[dict]:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from aetheredge.config import ModelKind
 from aetheredge.features import anomaly_matrix, encode, model_input
@@ -57,6 +56,8 @@ def history(X: np.ndarray) -> tuple[Baselines, np.ndarray, np.ndarray]:
 
     Returns ``(before, mean, var)``; ``mean``/``var`` are the state after the last row.
     """
+    from scipy.signal import lfilter  # training-side only: replicas never import SciPy
+
     X = X.astype(np.float64)
     n, k = X.shape
     mean_after = np.empty_like(X)

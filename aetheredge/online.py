@@ -117,6 +117,11 @@ def states(frame: pd.DataFrame) -> dict[str, bytes]:
     return out
 
 
+def namespace(settings: Settings) -> str:
+    """The prefix of every Redis key the platform keeps for ``settings``' schema."""
+    return f"ae:{settings.database_schema}:"
+
+
 class OnlineFeatures:
     """Per-entity baselines in Redis: updated by ingest, read by scoring."""
 
@@ -126,7 +131,7 @@ class OnlineFeatures:
         client: redis.Redis | None = None,
         on_degraded: Callable[[], None] | None = None,
     ) -> None:
-        self.prefix = f"ae:{settings.database_schema}:baseline:"
+        self.prefix = namespace(settings) + "baseline:"
         self.ttl_s = settings.online_ttl_s
         self.retry_s = settings.redis_retry_s
         self.redis = client or redis.Redis.from_url(
@@ -221,9 +226,10 @@ class OnlineFeatures:
             written += int(await script(keys=keys, args=[self.ttl_s, *(packed[e] for e in chunk)]))
         return written
 
-    async def forget(self) -> int:
-        """Delete every baseline under this schema's prefix; returns how many."""
-        keys = [key async for key in self.redis.scan_iter(f"{self.prefix}*", count=1000)]
+    async def forget(self, prefix: str | None = None) -> int:
+        """Delete every baseline (or every key under ``prefix``); returns how many."""
+        pattern = f"{prefix or self.prefix}*"
+        keys = [key async for key in self.redis.scan_iter(pattern, count=1000)]
         return await self.redis.delete(*keys) if keys else 0
 
     async def close(self) -> None:

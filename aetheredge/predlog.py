@@ -35,7 +35,7 @@ from redis.exceptions import RedisError
 from aetheredge.config import Settings
 from aetheredge.db import DatabaseUnavailableError
 from aetheredge.db.writer import Database
-from aetheredge.online import OnlineFeatures
+from aetheredge.online import OnlineFeatures, namespace
 from aetheredge.spill import FileSpill, StreamSpill
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class PredictionLog:
         self.settings = settings
         self.database = database or Database(settings)
         self.online = online or OnlineFeatures(settings)
-        self.stream = StreamSpill(self.online.redis, f"ae:{settings.database_schema}:predlog")
+        self.stream = StreamSpill(self.online.redis, namespace(settings) + "predlog")
         spill_dir = settings.home / "spill" / settings.database_schema
         self.file = FileSpill(spill_dir / f"predictions-{os.getpid()}-{uuid.uuid4().hex[:8]}.spill")
         self.adopted = FileSpill.adopt(spill_dir)

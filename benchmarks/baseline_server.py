@@ -10,6 +10,7 @@ one uvicorn process.
 from __future__ import annotations
 
 import sys
+import uuid
 
 import uvicorn
 from fastapi import FastAPI
@@ -32,7 +33,13 @@ def build(version: str) -> FastAPI:
             {"entity_id": e, "score": float(s), "is_anomaly": bool(f)}
             for e, s, f in zip(cols["entity_id"], scores, flags, strict=True)
         ]
-        return AnomalyResponse(version=version, threshold=model.threshold_, results=results)
+        return AnomalyResponse(
+            version=version,
+            request_id=uuid.uuid4().hex,
+            threshold=model.threshold_,
+            degraded=False,
+            results=results,
+        )
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

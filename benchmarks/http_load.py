@@ -18,12 +18,14 @@ benchmarks/results/.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -33,6 +35,7 @@ import httpx
 import orjson
 from ray.util.state import list_actors
 
+from aetheredge.cli_db import drop_schema, migrate_schema
 from aetheredge.cluster import LocalCluster, free_port
 from aetheredge.config import Settings
 from aetheredge.data import load_frame, split
@@ -323,13 +326,18 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[defaults.serve_max_replicas])
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="aetheredge-http-"))
-    settings = Settings(home=home)
-    version = _train(settings, args.rows)
-    bodies = _bodies(args.bulk_rows)
-    records = _baseline(settings, version, bodies, args)
-    for config in args.configs:
-        for replicas in args.replicas:
-            records += _serve(settings, config, replicas, version, bodies, args)
+    # a schema of its own for the prediction log, dropped at the end
+    settings = Settings(home=home, database_schema=f"bench_{uuid.uuid4().hex[:10]}")
+    asyncio.run(migrate_schema(settings))
+    try:
+        version = _train(settings, args.rows)
+        bodies = _bodies(args.bulk_rows)
+        records = _baseline(settings, version, bodies, args)
+        for config in args.configs:
+            for replicas in args.replicas:
+                records += _serve(settings, config, replicas, version, bodies, args)
+    finally:
+        asyncio.run(drop_schema(settings))
     _table(records)
     out = save("http_load", {"args": vars(args), "records": records})
     _plot(records, RESULTS / f"{out.stem}.png")
