@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Rows the log holds in memory; scoring waits for a flush beyond this.",
     )
+    online_cache_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a replica reuses a baseline it read from Redis (0: never).",
+    )
     online_ttl_s: int = Field(
         default=7 * 86400, ge=60, description="An entity's baseline expires after this idle."
     )

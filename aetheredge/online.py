@@ -10,7 +10,10 @@ twice. Rows travel packed too, so no number is ever printed and parsed, and the
 arithmetic is :mod:`aetheredge.derived`'s to the last bit: serving sees the z-scores
 training computed offline.
 
-Scoring reads a request's baselines with one ``MGET``. When Redis does not answer
+Scoring reads a request's baselines with one ``MGET``, and keeps what it read for
+``AETHER_ONLINE_CACHE_S`` (1 s; a baseline moves once per ingested row, minutes apart),
+so a busy entity costs Redis one read a second per replica; this process's own ingest
+drops the entities it moves from that cache at once. When Redis does not answer
 within ``AETHER_REDIS_TIMEOUT_S`` the request is scored on its own features (zero
 z-scores) and marked ``degraded``; Redis is then left alone for ``AETHER_REDIS_RETRY_S``
 so that an outage costs no request a timeout.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -37,6 +41,7 @@ log = logging.getLogger(__name__)
 K = len(ANOMALY_FEATURES)
 STATE = np.dtype([("n", "<f8"), ("ts", "<f8"), ("mean", "<f8", K), ("var", "<f8", K)])
 ROWS_PER_CALL = 20_000
+CACHE_ENTRIES = 100_000  # baselines a process keeps at most
 
 # KEYS: one per entity. ARGV: alpha, decay, decay*alpha, ttl, k, then per entity its rows
 # in time order, packed: ts and the k encoded metrics, as little-endian doubles.
@@ -141,6 +146,8 @@ class OnlineFeatures:
         )
         self._update = self.redis.register_script(UPDATE)
         self._skip_until = 0.0
+        self.cache_s = settings.online_cache_s
+        self._cache: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
         self.degraded_reads = 0  # reads answered without Redis
         self.on_degraded = on_degraded
 
@@ -153,6 +160,8 @@ class OnlineFeatures:
         Returns how many rows moved a baseline (older or repeated rows do not). Raises
         :class:`redis.exceptions.RedisError` when Redis is unreachable.
         """
+        for entity in set(entity_ids.tolist()):
+            self._cache.pop(entity, None)
         micros = ts.astype("datetime64[us]").astype(np.int64)
         order = np.lexsort((micros, entity_ids.astype(str)))
         packed = np.column_stack([micros.astype(np.float64), X.astype(np.float64)])[order]
@@ -187,18 +196,32 @@ class OnlineFeatures:
         named = sorted({e for e in entity_ids if e is not None})
         if not named:
             return Baselines(count, mean, var), False
-        if time.monotonic() < self._skip_until:
-            return self._degraded(Baselines(count, mean, var))
-        try:
-            states = await self.redis.mget([self.key(entity) for entity in named])
-        except (RedisError, OSError) as exc:
-            self._skip_until = time.monotonic() + self.retry_s
-            log.warning("Redis unavailable for online features (%s); scoring degraded", exc)
-            return self._degraded(Baselines(count, mean, var))
-        known = {e: np.frombuffer(st, STATE)[0] for e, st in zip(named, states, strict=True) if st}
+        known, missing, now = {}, [], time.monotonic()
+        for entity in named:
+            hit = self._cache.get(entity)
+            if hit is not None and hit[0] > now:
+                known[entity] = hit[1]
+            else:
+                missing.append(entity)
+        if missing:
+            if now < self._skip_until:
+                return self._degraded(Baselines(count, mean, var))
+            try:
+                states = await self.redis.mget([self.key(entity) for entity in missing])
+            except (RedisError, OSError) as exc:
+                self._skip_until = time.monotonic() + self.retry_s
+                log.warning("Redis unavailable for online features (%s); scoring degraded", exc)
+                return self._degraded(Baselines(count, mean, var))
+            for entity, state in zip(missing, states, strict=True):
+                known[entity] = state
+                if self.cache_s > 0:
+                    self._cache[entity] = (now + self.cache_s, state)
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
         for row, entity in enumerate(entity_ids):
-            state = known.get(entity)  # type: ignore[arg-type]
-            if state is not None:
+            packed = known.get(entity) if entity is not None else None
+            if packed:
+                state = np.frombuffer(packed, STATE)[0]
                 count[row], mean[row], var[row] = int(state["n"]), state["mean"], state["var"]
         return Baselines(count, mean, var), False
 
@@ -217,6 +240,7 @@ class OnlineFeatures:
 
     async def restore(self, packed: dict[str, bytes]) -> int:
         """Write rebuilt baselines (see :func:`states`) where Redis has none as new."""
+        self._cache.clear()
         script = self.redis.register_script(RESTORE)
         entities = list(packed)
         written = 0
@@ -228,6 +252,7 @@ class OnlineFeatures:
 
     async def forget(self, prefix: str | None = None) -> int:
         """Delete every baseline (or every key under ``prefix``); returns how many."""
+        self._cache.clear()
         pattern = f"{prefix or self.prefix}*"
         keys = [key async for key in self.redis.scan_iter(pattern, count=1000)]
         return await self.redis.delete(*keys) if keys else 0

@@ -27,6 +27,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 import pyarrow as pa
@@ -69,35 +70,36 @@ class Entry:
 
 def to_table(entries: Sequence[Entry]) -> pa.Table:
     """Entries as one Arrow table of prediction rows (``PREDICTION_COLUMNS``)."""
-    sizes = [len(e.values) for e in entries]
+    sizes = np.array([len(e.values) for e in entries])
 
     def repeated(values: list, kind: pa.DataType) -> pa.Array:
         return pa.array(np.repeat(np.array(values, dtype=object), sizes), kind)
 
-    def per_row(values: list, kind: pa.DataType) -> pa.Array:
-        return pa.array([v for block in values for v in block], kind)
-
+    flags = [e.flags for e in entries]
+    if all(f is None for f in flags):
+        flag = pa.nulls(int(sizes.sum()), pa.bool_())
+    else:
+        present = np.repeat([f is not None for f in flags], sizes)
+        blocks = [
+            f if f is not None else np.zeros(n, bool) for f, n in zip(flags, sizes, strict=True)
+        ]
+        flag = pa.array(np.concatenate(blocks), pa.bool_(), mask=~present)
+    entity = chain.from_iterable(
+        e.entity_ids if e.entity_ids is not None else repeat(None, n)
+        for e, n in zip(entries, sizes, strict=True)
+    )
     stamps = np.repeat(np.array([e.ts for e in entries], dtype="datetime64[us]"), sizes)
     return pa.table(
         {
             "ts": pa.array(stamps, pa.timestamp("us", "UTC")),
             "request_id": repeated([e.request_id for e in entries], pa.string()),
-            "row_index": per_row([range(size) for size in sizes], pa.int32()),
+            "row_index": pa.array(np.concatenate([np.arange(n, dtype=np.int32) for n in sizes])),
             "model": repeated([e.model for e in entries], pa.string()),
             "version": repeated([e.version for e in entries], pa.string()),
-            "entity_id": per_row(
-                [e.entity_ids or [None] * n for e, n in zip(entries, sizes, strict=True)],
-                pa.string(),
-            ),
-            "value": per_row([e.values.tolist() for e in entries], pa.float64()),
-            "flag": per_row(
-                [
-                    e.flags.tolist() if e.flags is not None else [None] * n
-                    for e, n in zip(entries, sizes, strict=True)
-                ],
-                pa.bool_(),
-            ),
-            "degraded": repeated([e.degraded for e in entries], pa.bool_()),
+            "entity_id": pa.array(list(entity), pa.string()),
+            "value": pa.array(np.concatenate([e.values for e in entries]), pa.float64()),
+            "flag": flag,
+            "degraded": pa.array(np.repeat([e.degraded for e in entries], sizes), pa.bool_()),
         }
     )
 
@@ -111,12 +113,6 @@ def serialize(table: pa.Table) -> bytes:
 
 def deserialize(payload: bytes) -> pa.Table:
     return pa.ipc.open_stream(payload).read_all()
-
-
-def records(table: pa.Table) -> list[tuple]:
-    """Rows for COPY, in ``PREDICTION_COLUMNS`` order."""
-    columns = [table.column(name).to_pylist() for name in PREDICTION_COLUMNS]
-    return list(zip(*columns, strict=True))
 
 
 async def logged_rows(settings: Settings, request_id: str) -> int:
@@ -188,7 +184,12 @@ class PredictionLog:
         if self.buffer:
             entries, self.buffer, self.buffered_rows = self.buffer, [], 0
             self.seq += 1
-            await self._deliver(self.seq, to_table(entries))
+            try:
+                await self._deliver(self.seq, to_table(entries))
+            except BaseException:  # neither written nor spilled: keep them for the next try
+                self.buffer = entries + self.buffer
+                self.buffered_rows = sum(len(e.values) for e in self.buffer)
+                raise
         async with self._flushed:
             self._flushed.notify_all()
 
@@ -205,7 +206,7 @@ class PredictionLog:
     async def _write(self, table: pa.Table) -> None:
         writer = await self.database.writer("predictions", PREDICTION_COLUMNS)
         days = {d.item() for d in np.unique(table.column("ts").to_numpy().astype("datetime64[D]"))}
-        await writer.write(records(table), days)
+        await writer.write(table, days)
         self.written_rows += table.num_rows
 
     async def _spill(self, seq: int, payload: bytes) -> None:

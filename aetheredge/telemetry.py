@@ -239,6 +239,15 @@ def validate(
     return Batch(valid, n, len(bad_rows), rejections)
 
 
+def json_body(frame: pd.DataFrame) -> bytes:
+    """A frame's telemetry columns as an ingest JSON body (times as UTC ISO 8601)."""
+    rows = frame[list(TELEMETRY_COLUMNS)].assign(
+        ts=frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        entity_id=frame["entity_id"].astype(str),
+    )
+    return orjson.dumps({"rows": rows.to_dict("records")})
+
+
 def read_batch(body: bytes, content_type: str | None) -> Batch:
     """Parse and validate an ingest body of the given content type."""
     kind = media_type(content_type)

@@ -33,7 +33,6 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-import orjson
 import pandas as pd
 
 from aetheredge.cli_db import drop_schema, migrate_schema
@@ -44,7 +43,7 @@ from aetheredge.db.partitions import DayPartitions
 from aetheredge.deploy import deploy
 from aetheredge.ingest import IngestService
 from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, validate
+from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body, validate
 from benchmarks.report import save, show
 
 PARQUET = "application/vnd.apache.parquet"
@@ -60,11 +59,7 @@ def _frame(rows: int) -> pd.DataFrame:
 
 
 def _json_bodies(frame: pd.DataFrame, batch: int) -> list[bytes]:
-    text = frame.assign(ts=frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return [
-        orjson.dumps({"rows": text.iloc[i : i + batch].to_dict("records")})
-        for i in range(0, len(text), batch)
-    ]
+    return [json_body(frame.iloc[i : i + batch]) for i in range(0, len(frame), batch)]
 
 
 def _parquet_bodies(frame: pd.DataFrame, batch: int) -> list[bytes]:

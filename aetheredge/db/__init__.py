@@ -27,6 +27,7 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncio.TimeoutError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,  # a connection that broke mid-COPY
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.QueryCanceledError,

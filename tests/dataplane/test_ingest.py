@@ -11,19 +11,13 @@ from aetheredge.db import connect
 from aetheredge.ingest import IngestService
 from aetheredge.service import RequestError
 from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS
+from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
 
 JSON = "application/json"
 
 
 def _rows(rows: int, seed: int, start: str) -> pd.DataFrame:
     return telemetry(rows, seed=seed, start=start)[list(TELEMETRY_COLUMNS)].reset_index(drop=True)
-
-
-def _json(frame: pd.DataFrame) -> bytes:
-    out = frame.copy()
-    out["ts"] = out["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return orjson.dumps({"rows": out.to_dict("records")})
 
 
 async def _fetch(settings, query, *args):
@@ -36,7 +30,7 @@ async def _fetch(settings, query, *args):
 
 def test_counts_idempotence_and_stored_values(db_settings):
     frame = _rows(500, seed=1, start="2026-02-01")
-    body = orjson.loads(_json(frame))
+    body = orjson.loads(json_body(frame))
     body["rows"][7]["cpu_util"] = 2.0
     body["rows"].append(body["rows"][0])  # the same row twice in one batch
 
@@ -93,7 +87,7 @@ def test_csv_and_parquet_bulk_bodies(db_settings):
 def test_refusals_are_4xx(db_settings):
     service = IngestService(db_settings.model_copy(update={"ingest_max_body_bytes": 4096}))
     frame = _rows(4, seed=3, start="2026-02-20")
-    bad = orjson.loads(_json(frame))
+    bad = orjson.loads(json_body(frame))
     for row in bad["rows"]:
         row["mem_util"] = -1
 
@@ -124,15 +118,15 @@ def test_a_slow_database_gets_503_with_retry_after_not_a_queue(db_settings):
 
     async def scenario():
         service = IngestService(settings)
-        await service.telemetry(_json(frame.iloc[:10]), JSON)  # opens the pool
+        await service.telemetry(json_body(frame.iloc[:10]), JSON)  # opens the pool
         locker = await connect(settings)
         tx = locker.transaction()
         await tx.start()
         await locker.execute("LOCK TABLE telemetry IN ACCESS EXCLUSIVE MODE")
-        slow = asyncio.create_task(service.telemetry(_json(frame.iloc[10:50]), JSON))
+        slow = asyncio.create_task(service.telemetry(json_body(frame.iloc[10:50]), JSON))
         await asyncio.sleep(0.2)
         with pytest.raises(RequestError) as refused:
-            await service.telemetry(_json(frame.iloc[50:]), JSON)
+            await service.telemetry(json_body(frame.iloc[50:]), JSON)
         await tx.rollback()
         await locker.close()
         done = await slow
@@ -154,7 +148,7 @@ def test_an_unreachable_database_gets_503(db_settings):
     async def scenario():
         service = IngestService(settings)
         with pytest.raises(RequestError) as refused:
-            await service.telemetry(_json(_rows(5, seed=5, start="2026-03-05")), JSON)
+            await service.telemetry(json_body(_rows(5, seed=5, start="2026-03-05")), JSON)
         return refused.value
 
     refused = asyncio.run(scenario())
@@ -166,7 +160,7 @@ def test_an_unmigrated_schema_gets_503_naming_the_fix(db_settings):
 
     async def scenario():
         with pytest.raises(RequestError) as refused:
-            await IngestService(settings).telemetry(_json(_rows(5, 5, "2026-03-05")), JSON)
+            await IngestService(settings).telemetry(json_body(_rows(5, 5, "2026-03-05")), JSON)
         return refused.value
 
     refused = asyncio.run(scenario())

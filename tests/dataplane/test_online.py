@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import numpy as np
-import orjson
 import pandas as pd
 import redis
 
@@ -18,18 +17,13 @@ from aetheredge.features import anomaly_matrix
 from aetheredge.ingest import IngestService
 from aetheredge.online import OnlineFeatures
 from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS
+from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
 from tests.tcpproxy import TcpProxy
 
 
 def _fleet(steps: int, start: str) -> pd.DataFrame:
     frame = telemetry(8 * steps, steps_per_entity=steps, seed=6, start=start, incident_rate=0.05)
     return frame[list(TELEMETRY_COLUMNS)].reset_index(drop=True)
-
-
-def _json(frame: pd.DataFrame) -> bytes:
-    out = frame.assign(ts=frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return orjson.dumps({"rows": out.to_dict("records")})
 
 
 def test_online_zscores_equal_offline_training_features(db_settings):
@@ -47,7 +41,7 @@ def test_online_zscores_equal_offline_training_features(db_settings):
     async def scenario():
         service = IngestService(db_settings)
         try:
-            answers = [await service.telemetry(_json(b), "application/json") for b in batches]
+            answers = [await service.telemetry(json_body(b), "application/json") for b in batches]
             X = anomaly_matrix(scored)
             online, degraded = await service.online.zscores(scored["entity_id"].tolist(), X)
         finally:
@@ -70,8 +64,8 @@ def test_late_rows_do_not_move_a_baseline(db_settings):
     async def scenario():
         service = IngestService(db_settings)
         try:
-            first = await service.telemetry(_json(newest), "application/json")
-            second = await service.telemetry(_json(older), "application/json")
+            first = await service.telemetry(json_body(newest), "application/json")
+            second = await service.telemetry(json_body(older), "application/json")
         finally:
             await service.close()
         return first, second
@@ -87,7 +81,7 @@ def test_baselines_expire(db_settings):
     async def scenario():
         service = IngestService(db_settings)
         try:
-            await service.telemetry(_json(fleet), "application/json")
+            await service.telemetry(json_body(fleet), "application/json")
         finally:
             await service.close()
         return service.online.key(fleet["entity_id"][0])
@@ -112,7 +106,7 @@ def test_without_redis_scoring_degrades_and_ingest_still_stores(db_settings):
         anonymous = await online.zscores([None] * len(fleet), X)
         service = IngestService(down, online)
         try:
-            stored = await service.telemetry(_json(fleet), "application/json")
+            stored = await service.telemetry(json_body(fleet), "application/json")
         finally:
             await service.close()
         return Z, degraded, again, skipped_in, anonymous[1], stored
@@ -144,7 +138,7 @@ def test_a_redis_outage_mid_stream_loses_no_row_and_the_flag_clears(db_settings)
                     await proxy.restore()
                     await asyncio.sleep(0.3)  # past the retry window
                 part = fleet.iloc[rows]
-                answer = await service.telemetry(_json(part), "application/json")
+                answer = await service.telemetry(json_body(part), "application/json")
                 _, degraded = await service.online.zscores(
                     part["entity_id"].tolist(), anomaly_matrix(part)
                 )
@@ -180,7 +174,7 @@ def test_baselines_rebuilt_from_postgres_equal_the_live_ones(db_settings):
     async def scenario():
         service = IngestService(db_settings)
         try:
-            await service.telemetry(_json(history), "application/json")
+            await service.telemetry(json_body(history), "application/json")
             X, ids = anomaly_matrix(scored), scored["entity_id"].tolist()
             live, _ = await service.online.zscores(ids, X)
             await service.online.forget()
@@ -197,3 +191,35 @@ def test_baselines_rebuilt_from_postgres_equal_the_live_ones(db_settings):
     assert counts == (len(history), 8, 8) and again[2] == 0  # nothing newer to write
     assert np.abs(live).max() > 0
     np.testing.assert_array_equal(rebuilt, live)
+
+
+def test_a_baseline_read_is_reused_for_the_cache_time_only(db_settings):
+    redis_url = urlsplit(db_settings.redis_url)
+    fleet = _fleet(WARMUP + 10, "2026-06-20")
+    fleet["entity_id"] = "cached-" + fleet["entity_id"].astype(str)
+    last = fleet["ts"] == fleet["ts"].max()
+    rows = fleet[last]
+
+    async def scenario():
+        proxy = TcpProxy(redis_url.hostname, redis_url.port or 6379)
+        await proxy.restore()
+        settings = db_settings.model_copy(
+            update={"redis_url": f"redis://127.0.0.1:{proxy.port}/0", "online_cache_s": 0.5}
+        )
+        service = IngestService(settings)
+        ids, X = rows["entity_id"].tolist(), anomaly_matrix(rows)
+        try:
+            await service.telemetry(json_body(fleet[~last]), "application/json")
+            fresh = await service.online.zscores(ids, X)
+            await proxy.cut()
+            cached = await service.online.zscores(ids, X)
+            await asyncio.sleep(0.6)
+            expired = await service.online.zscores(ids, X)
+        finally:
+            await service.close()
+        return fresh, cached, expired
+
+    (fresh, degraded), (cached, cached_degraded), (_, expired_degraded) = asyncio.run(scenario())
+    assert not degraded and not cached_degraded and expired_degraded
+    assert np.abs(fresh).max() > 0
+    np.testing.assert_array_equal(cached, fresh)

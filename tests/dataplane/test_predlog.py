@@ -11,8 +11,12 @@ import numpy as np
 import pytest
 
 from aetheredge.db import connect
+from aetheredge.ingest import IngestService
 from aetheredge.predlog import Entry, PredictionLog, serialize, to_table
+from aetheredge.service import RequestError
 from aetheredge.spill import FileSpill
+from aetheredge.synthetic import telemetry
+from aetheredge.telemetry import json_body
 from tests.tcpproxy import TcpProxy
 
 
@@ -109,28 +113,55 @@ def _restart_postgres(database_url: str) -> None:
 
 
 def test_a_postgres_restart_mid_stream_loses_and_doubles_nothing(db_settings, tmp_path):
+    """Scoring (the log) and ingest both run through a real PostgreSQL restart."""
     settings = _settings(db_settings, tmp_path)
     requests, rows = 150, 20
+    fleet = telemetry(10 * 300, steps_per_entity=300, seed=8, start="2026-09-20")
+    fleet["entity_id"] = "restart-" + fleet["entity_id"].astype(str)
+    batches = np.array_split(np.arange(len(fleet)), 60)
 
     async def scenario():
         await _empty(settings)
         log = PredictionLog(settings)
+        ingest = IngestService(settings)
+        refused = 0
 
-        async def produce():
+        async def score():
             for i in range(requests):
                 await log.record(_entry(i, rows))
                 await asyncio.sleep(0.02)
 
-        producer = asyncio.create_task(produce())
+        async def send():
+            nonlocal refused
+            for part in batches:
+                body = json_body(fleet.iloc[part])
+                while True:  # a client retrying 503s, as Retry-After asks
+                    try:
+                        await ingest.telemetry(body, "application/json")
+                        break
+                    except RequestError as exc:
+                        assert exc.status == 503, exc.body
+                        refused += 1
+                        await asyncio.sleep(0.2)
+                await asyncio.sleep(0.05)
+
+        tasks = [asyncio.create_task(score()), asyncio.create_task(send())]
         await asyncio.sleep(0.8)
         await asyncio.to_thread(_restart_postgres, settings.database_url)
-        await producer
+        await asyncio.gather(*tasks)
+        await ingest.close()
         await _drain(log)
-        return await _rows(settings), log.spilled_batches
+        conn = await connect(settings)
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM telemetry WHERE entity_id LIKE 'restart-%'"
+        )
+        await conn.close()
+        return await _rows(settings), log.spilled_batches, stored, refused
 
-    (count, distinct), spilled = asyncio.run(scenario())
+    (count, distinct), spilled, stored, refused = asyncio.run(scenario())
     assert count == distinct == requests * rows
-    assert spilled > 0  # the restart really hit the stream
+    assert stored == len(fleet)
+    assert spilled > 0 and refused > 0  # the restart really hit both streams
 
 
 def _via(url: str, port: int) -> str:
