@@ -2,15 +2,16 @@
 
 Scoring hands each request's results to :meth:`PredictionLog.record`: an append to an
 in-memory buffer, no I/O. A background task writes the buffer in batches (every
-``AETHER_LOG_INTERVAL_S`` or ``AETHER_LOG_BATCH_ROWS`` rows) with the idempotent COPY
-writer. The buffer is bounded (``AETHER_LOG_BUFFER_ROWS``): beyond it, ``record``
-waits for the next write, which always completes, because a batch PostgreSQL cannot
-take goes to a spill (:mod:`aetheredge.spill`): the Redis stream, or, with Redis down
-too, a local append-only file. Spilled batches are replayed oldest first once
-PostgreSQL answers, and while anything is spilled new batches queue behind it, so the
-table receives batches in the order they were scored. Every row has a key (``ts``,
-``request_id``, ``row_index``), so a batch written twice (a replay after a crash
-between write and acknowledgement) is stored once.
+``AETHER_LOG_INTERVAL_S`` or ``AETHER_LOG_BATCH_ROWS`` rows) as Arrow tables sent with
+COPY by the idempotent writer. The buffer is bounded (``AETHER_LOG_BUFFER_ROWS``): one
+that fills because PostgreSQL falls behind goes to the local spill file, so scoring
+never waits on the log. A batch PostgreSQL cannot take goes to a spill
+(:mod:`aetheredge.spill`): the Redis stream, or, with Redis down too, the local
+append-only file. Spilled batches are replayed oldest first once PostgreSQL answers,
+and while anything is spilled new batches queue behind it, so the table receives
+batches in the order they were scored. Every row has a key (``ts``, ``request_id``,
+``row_index``), so a batch written twice (a replay after a crash between write and
+acknowledgement) is stored once.
 
 Rows still in memory when a process is killed outright are lost: at most one
 interval's worth. A PostgreSQL or Redis outage loses nothing.
@@ -150,20 +151,27 @@ class PredictionLog:
         self.written_rows = 0
         self.spilled_batches = 0
         self._wake = asyncio.Event()
-        self._flushed = asyncio.Condition()
         self._task: asyncio.Task | None = None
         self._retry_at = 0.0
 
-    async def record(self, entry: Entry) -> None:
-        """Queue one request's rows; waits only while the buffer is full."""
+    def record(self, entry: Entry) -> None:
+        """Queue one request's rows. Never waits: when PostgreSQL falls behind and the
+        buffer is full, the buffer goes to the local spill file (replayed later, in
+        order), so a slow database costs disk, not scoring latency."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run())
-        async with self._flushed:
-            while self.buffered_rows >= self.settings.log_buffer_rows:
-                self._wake.set()
-                await self._flushed.wait()
+            self._task = asyncio.get_running_loop().create_task(self._run())
         self.buffer.append(entry)
         self.buffered_rows += len(entry.values)
+        if self.buffered_rows >= self.settings.log_buffer_rows:
+            entries, self.buffer, self.buffered_rows = self.buffer, [], 0
+            self.seq += 1
+            self.spilled_batches += 1
+            self.file.append(self.seq, serialize(to_table(entries)))
+            log.warning(
+                "prediction log behind PostgreSQL: %d rows spilled to %s",
+                sum(len(e.values) for e in entries),
+                self.file.path,
+            )
         if self.buffered_rows >= self.settings.log_batch_rows:
             self._wake.set()
 
@@ -190,8 +198,6 @@ class PredictionLog:
                 self.buffer = entries + self.buffer
                 self.buffered_rows = sum(len(e.values) for e in self.buffer)
                 raise
-        async with self._flushed:
-            self._flushed.notify_all()
 
     async def _deliver(self, seq: int, table: pa.Table) -> None:
         if not await self.spilled():

@@ -132,7 +132,7 @@ class ScoringService:
                 flags,
                 degraded,
             )
-            await self.log.record(entry)
+            self.log.record(entry)
         return request_id
 
     def runtime(self, name: str, version: str | None = None) -> ModelRuntime:

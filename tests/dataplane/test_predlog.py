@@ -80,7 +80,7 @@ def test_every_row_is_written_once_with_its_values(db_settings, tmp_path):
         await _empty(settings)
         log = PredictionLog(settings)
         for i in range(40):
-            await log.record(_entry(i, 1 + i % 7))
+            log.record(_entry(i, 1 + i % 7))
         await _drain(log)
         conn = await connect(settings)
         row = await conn.fetchrow(
@@ -128,7 +128,7 @@ def test_a_postgres_restart_mid_stream_loses_and_doubles_nothing(db_settings, tm
 
         async def score():
             for i in range(requests):
-                await log.record(_entry(i, rows))
+                log.record(_entry(i, rows))
                 await asyncio.sleep(0.02)
 
         async def send():
@@ -190,21 +190,21 @@ def test_with_postgres_and_redis_both_away_batches_go_to_a_file_and_come_back(
         await _empty(settings)
         log = PredictionLog(settings)
         for i in range(10):
-            await log.record(_entry(i, 5))
+            log.record(_entry(i, 5))
         await log.flush()  # written directly
         await pg.cut()
         for i in range(10, 20):
-            await log.record(_entry(i, 5))
+            log.record(_entry(i, 5))
             await log.flush()  # PostgreSQL away: to the Redis stream
         in_stream = await log.spill_depth()
         await cache.cut()
         for i in range(20, 30):
-            await log.record(_entry(i, 5))
+            log.record(_entry(i, 5))
             await log.flush()  # both away: to the file
         in_file = log.file.depth()
         await cache.restore()
         for i in range(30, 35):
-            await log.record(_entry(i, 5))
+            log.record(_entry(i, 5))
             await log.flush()  # Redis back, but the file holds older batches: file
         await pg.restore()
         await _drain(log)
@@ -236,3 +236,22 @@ def test_a_dead_process_spill_file_is_adopted_and_replayed(db_settings, tmp_path
 
     (count, distinct), adopted = asyncio.run(scenario())
     assert count == distinct == 10 and adopted == [] and not orphan.path.exists()
+
+
+def test_a_log_that_falls_behind_spills_instead_of_slowing_scoring(db_settings, tmp_path):
+    settings = _settings(db_settings, tmp_path, log_buffer_rows=60, log_batch_rows=10_000)
+
+    async def scenario():
+        await _empty(settings)
+        log = PredictionLog(settings)
+        started = time.perf_counter()
+        for i in range(50):  # 500 rows arrive faster than any flush: the buffer overflows
+            log.record(_entry(i, 10))
+        recording = time.perf_counter() - started
+        spilled = log.spilled_batches
+        await _drain(log)
+        return await _rows(settings), spilled, recording
+
+    (count, distinct), spilled, recording = asyncio.run(scenario())
+    assert spilled >= 7 and recording < 2.0
+    assert count == distinct == 500
