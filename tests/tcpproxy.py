@@ -6,6 +6,7 @@ client sees when its server dies; ``restore()`` listens again on the same port.
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit
 
 from aetheredge.cluster import free_port
 
@@ -46,3 +47,12 @@ class TcpProxy:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self.writers -= {writer, up_writer}
+
+
+async def redis_behind_proxy(settings, **changes):
+    """A started proxy to ``settings``' Redis, and settings that go through it."""
+    target = urlsplit(settings.redis_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    await proxy.restore()
+    url = f"redis://127.0.0.1:{proxy.port}/0"
+    return proxy, settings.model_copy(update={"redis_url": url, **changes})

@@ -3,7 +3,6 @@
 import asyncio
 import time
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,7 @@ from aetheredge.ingest import IngestService
 from aetheredge.online import OnlineFeatures
 from aetheredge.synthetic import telemetry
 from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
-from tests.tcpproxy import TcpProxy
+from tests.tcpproxy import redis_behind_proxy
 
 
 def _fleet(steps: int, start: str) -> pd.DataFrame:
@@ -118,16 +117,11 @@ def test_without_redis_scoring_degrades_and_ingest_still_stores(db_settings):
 
 
 def test_a_redis_outage_mid_stream_loses_no_row_and_the_flag_clears(db_settings):
-    redis_url = urlsplit(db_settings.redis_url)
     fleet = _fleet(60, "2026-06-01")
     batches = np.array_split(np.arange(len(fleet)), 6)
 
     async def scenario():
-        proxy = TcpProxy(redis_url.hostname, redis_url.port or 6379)
-        await proxy.restore()
-        settings = db_settings.model_copy(
-            update={"redis_url": f"redis://127.0.0.1:{proxy.port}/0", "redis_retry_s": 0.2}
-        )
+        proxy, settings = await redis_behind_proxy(db_settings, redis_retry_s=0.2)
         service = IngestService(settings)
         flags = []
         try:
@@ -194,18 +188,13 @@ def test_baselines_rebuilt_from_postgres_equal_the_live_ones(db_settings):
 
 
 def test_a_baseline_read_is_reused_for_the_cache_time_only(db_settings):
-    redis_url = urlsplit(db_settings.redis_url)
     fleet = _fleet(WARMUP + 10, "2026-06-20")
     fleet["entity_id"] = "cached-" + fleet["entity_id"].astype(str)
     last = fleet["ts"] == fleet["ts"].max()
     rows = fleet[last]
 
     async def scenario():
-        proxy = TcpProxy(redis_url.hostname, redis_url.port or 6379)
-        await proxy.restore()
-        settings = db_settings.model_copy(
-            update={"redis_url": f"redis://127.0.0.1:{proxy.port}/0", "online_cache_s": 0.5}
-        )
+        proxy, settings = await redis_behind_proxy(db_settings, online_cache_s=0.5)
         service = IngestService(settings)
         ids, X = rows["entity_id"].tolist(), anomaly_matrix(rows)
         try:
