@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 
 import typer
+from redis.exceptions import RedisError
 from rich.console import Console
 from rich.table import Table
 
@@ -54,6 +55,8 @@ async def drop_schema(settings: Settings) -> None:
     online = OnlineFeatures(settings)
     try:
         await online.forget(namespace(settings))
+    except RedisError as exc:  # nothing of the schema can be left where nothing answers
+        console.print(f"[yellow]! Redis at {settings.redis_url}: {exc}; keys left as they are[/]")
     finally:
         await online.close()
 
