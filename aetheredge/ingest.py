@@ -22,7 +22,7 @@ from aetheredge.db import DatabaseUnavailableError
 from aetheredge.db.writer import BatchWriter, Database
 from aetheredge.features import anomaly_matrix
 from aetheredge.online import OnlineFeatures
-from aetheredge.service import RequestError
+from aetheredge.service import RequestError, check_size
 from aetheredge.telemetry import (
     READERS,
     TELEMETRY_COLUMNS,
@@ -66,9 +66,7 @@ class IngestService:
         return await self.database.writer("telemetry", TELEMETRY_COLUMNS)
 
     def check_size(self, length: int | str | None) -> None:
-        limit = self.settings.ingest_max_body_bytes
-        if length is not None and int(length) > limit:
-            raise RequestError(413, {"detail": f"body of {length} bytes exceeds {limit} bytes"})
+        check_size(length, self.settings.ingest_max_body_bytes)
 
     async def telemetry(self, body: bytes, content_type: str | None) -> IngestResponse:
         """Store a batch; refusals raise :class:`RequestError` (413, 415, 422, 503)."""

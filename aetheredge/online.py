@@ -145,10 +145,10 @@ class OnlineFeatures:
             socket_connect_timeout=settings.redis_timeout_s,
         )
         self._update = self.redis.register_script(UPDATE)
+        self._restore = self.redis.register_script(RESTORE)
         self._skip_until = 0.0
         self.cache_s = settings.online_cache_s
         self._cache: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
-        self.degraded_reads = 0  # reads answered without Redis
         self.on_degraded = on_degraded
 
     def key(self, entity_id: str) -> str:
@@ -218,15 +218,18 @@ class OnlineFeatures:
                     self._cache[entity] = (now + self.cache_s, state)
             while len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
-        for row, entity in enumerate(entity_ids):
-            packed = known.get(entity) if entity is not None else None
-            if packed:
-                state = np.frombuffer(packed, STATE)[0]
-                count[row], mean[row], var[row] = int(state["n"]), state["mean"], state["var"]
+        stored = [e for e in named if known.get(e)]
+        if stored:  # decode each entity's state once, then spread it over its rows
+            states = np.frombuffer(b"".join(known[e] for e in stored), STATE)
+            at = {e: i for i, e in enumerate(stored)}
+            which = np.array([at.get(e, -1) if e is not None else -1 for e in entity_ids])
+            rows = which >= 0
+            count[rows] = states["n"][which[rows]].astype(np.int64)
+            mean[rows] = states["mean"][which[rows]]
+            var[rows] = states["var"][which[rows]]
         return Baselines(count, mean, var), False
 
     def _degraded(self, empty: Baselines) -> tuple[Baselines, bool]:
-        self.degraded_reads += 1
         if self.on_degraded is not None:
             self.on_degraded()
         return empty, True
@@ -241,13 +244,13 @@ class OnlineFeatures:
     async def restore(self, packed: dict[str, bytes]) -> int:
         """Write rebuilt baselines (see :func:`states`) where Redis has none as new."""
         self._cache.clear()
-        script = self.redis.register_script(RESTORE)
         entities = list(packed)
         written = 0
         for start in range(0, len(entities), 1000):
             chunk = entities[start : start + 1000]
             keys = [self.key(e) for e in chunk]
-            written += int(await script(keys=keys, args=[self.ttl_s, *(packed[e] for e in chunk)]))
+            args = [self.ttl_s, *(packed[e] for e in chunk)]
+            written += int(await self._restore(keys=keys, args=args))
         return written
 
     async def forget(self, prefix: str | None = None) -> int:

@@ -147,8 +147,6 @@ class PredictionLog:
         self.adopted = FileSpill.adopt(spill_dir)
         self.buffer: list[Entry] = []
         self.buffered_rows = 0
-        self.seq = 0
-        self.written_rows = 0
         self.spilled_batches = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -164,9 +162,8 @@ class PredictionLog:
         self.buffered_rows += len(entry.values)
         if self.buffered_rows >= self.settings.log_buffer_rows:
             entries, self.buffer, self.buffered_rows = self.buffer, [], 0
-            self.seq += 1
             self.spilled_batches += 1
-            self.file.append(self.seq, serialize(to_table(entries)))
+            self.file.append(serialize(to_table(entries)))
             log.warning(
                 "prediction log behind PostgreSQL: %d rows spilled to %s",
                 sum(len(e.values) for e in entries),
@@ -191,15 +188,14 @@ class PredictionLog:
         await self.replay()
         if self.buffer:
             entries, self.buffer, self.buffered_rows = self.buffer, [], 0
-            self.seq += 1
             try:
-                await self._deliver(self.seq, to_table(entries))
+                await self._deliver(to_table(entries))
             except BaseException:  # neither written nor spilled: keep them for the next try
                 self.buffer = entries + self.buffer
                 self.buffered_rows = sum(len(e.values) for e in self.buffer)
                 raise
 
-    async def _deliver(self, seq: int, table: pa.Table) -> None:
+    async def _deliver(self, table: pa.Table) -> None:
         if not await self.spilled():
             try:
                 await self._write(table)
@@ -207,23 +203,22 @@ class PredictionLog:
             except DatabaseUnavailableError as exc:
                 log.warning("predictions spilled, PostgreSQL unavailable: %s", exc)
                 self._retry_at = time.monotonic() + RETRY_S
-        await self._spill(seq, serialize(table))
+        await self._spill(serialize(table))
 
     async def _write(self, table: pa.Table) -> None:
         writer = await self.database.writer("predictions", PREDICTION_COLUMNS)
         days = {d.item() for d in np.unique(table.column("ts").to_numpy().astype("datetime64[D]"))}
         await writer.write(table, days)
-        self.written_rows += table.num_rows
 
-    async def _spill(self, seq: int, payload: bytes) -> None:
+    async def _spill(self, payload: bytes) -> None:
         self.spilled_batches += 1
         if self.file.depth() == 0:  # once the file holds batches, later ones follow them
             try:
-                await self.stream.append(seq, payload)
+                await self.stream.append(payload)
                 return
             except (RedisError, OSError) as exc:
                 log.warning("predictions spilled to %s, Redis unavailable: %s", self.file.path, exc)
-        self.file.append(seq, payload)
+        self.file.append(payload)
 
     async def spilled(self) -> bool:
         """Whether batches wait in a spill (then new batches must queue behind them)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,6 +60,22 @@ class RequestError(Exception):
         self.headers = headers or {}
 
 
+def check_size(length: int | str | None, limit: int) -> None:
+    """Refuse (413) a body declared or found larger than ``limit`` bytes."""
+    if length is not None and int(length) > limit:
+        raise RequestError(413, {"detail": f"body of {length} bytes exceeds {limit} bytes"})
+
+
+async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """A body arriving in ``chunks``, refused (413) as soon as it grows past ``limit``."""
+    parts, size = [], 0
+    async for chunk in chunks:
+        size += len(chunk)
+        check_size(size, limit)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 class ScoringService:
     """The ``/v1`` and Open Inference Protocol logic over one runtime per model kind."""
 
@@ -79,10 +95,7 @@ class ScoringService:
 
     def check_size(self, length: int | str | None) -> None:
         """Refuse (413) a body declared or found larger than ``max_body_bytes``."""
-        if length is not None and int(length) > self.max_body_bytes:
-            raise RequestError(
-                413, {"detail": f"body of {length} bytes exceeds {self.max_body_bytes} bytes"}
-            )
+        check_size(length, self.max_body_bytes)
 
     async def v1(self, kind: ModelKind, body: bytes) -> bytes:
         """Score a ``/v1`` request body of rows; 422 names every invalid field."""

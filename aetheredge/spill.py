@@ -25,7 +25,7 @@ from redis.exceptions import ResponseError
 
 GROUP = "replay"
 STALE_MS = 30_000
-HEADER = struct.Struct("<QI")  # sequence number, payload length
+HEADER = struct.Struct("<I")  # payload length
 
 
 class StreamSpill:
@@ -46,9 +46,9 @@ class StreamSpill:
                     raise
             self._group = True
 
-    async def append(self, seq: int, payload: bytes) -> None:
+    async def append(self, payload: bytes) -> None:
         await self._ensure_group()
-        await self.redis.xadd(self.key, {"seq": seq, "data": payload})
+        await self.redis.xadd(self.key, {"data": payload})
 
     async def depth(self) -> int:
         return int(await self.redis.xlen(self.key))
@@ -102,8 +102,8 @@ class FileSpill:
                 continue  # a live process owns it
         return adopted
 
-    def append(self, seq: int, payload: bytes) -> None:
-        os.write(self.fd, HEADER.pack(seq, len(payload)) + payload)
+    def append(self, payload: bytes) -> None:
+        os.write(self.fd, HEADER.pack(len(payload)) + payload)
         os.fsync(self.fd)
 
     def depth(self) -> int:
@@ -112,7 +112,7 @@ class FileSpill:
     def oldest(self) -> tuple[int, bytes] | None:
         """The oldest unacknowledged batch: (offset after it, payload)."""
         header = os.pread(self.fd, HEADER.size, self.offset)
-        length = HEADER.unpack(header)[1] if len(header) == HEADER.size else -1
+        length = HEADER.unpack(header)[0] if len(header) == HEADER.size else -1
         payload = os.pread(self.fd, length, self.offset + HEADER.size) if length >= 0 else b""
         if length < 0 or len(payload) < length:
             # Nothing, or the torn tail of an append its process died in (that batch

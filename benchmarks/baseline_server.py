@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from aetheredge.api import ANOMALY_COLUMNS, AnomalyRequest, AnomalyResponse, columns
-from aetheredge.features import encode
+from aetheredge.features import encode, model_input
 from aetheredge.registry import Registry
 
 
@@ -27,7 +27,7 @@ def build(version: str) -> FastAPI:
     @app.post("/v1/anomaly/score", response_model=AnomalyResponse)
     def score(body: AnomalyRequest) -> AnomalyResponse:
         cols = columns(body.rows, ANOMALY_COLUMNS)
-        scores = model.score_samples(encode("anomaly", cols))
+        scores = model.score_samples(model_input("anomaly", encode("anomaly", cols)))
         flags = model.flag(scores)
         results = [
             {"entity_id": e, "score": float(s), "is_anomaly": bool(f)}

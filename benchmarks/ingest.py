@@ -40,6 +40,7 @@ from aetheredge.cluster import LocalCluster, free_port
 from aetheredge.config import Settings
 from aetheredge.db import connect
 from aetheredge.db.partitions import DayPartitions
+from aetheredge.db.writer import BatchWriter
 from aetheredge.deploy import deploy
 from aetheredge.ingest import IngestService
 from aetheredge.synthetic import telemetry
@@ -87,15 +88,25 @@ async def _count(settings: Settings) -> int:
         await conn.close()
 
 
-async def _executemany(conn: asyncpg.Connection, records: list[tuple], days: set) -> None:
+# Each method stores its rows and returns how many 503s it retried (HTTP only).
+
+
+async def _executemany(conn: asyncpg.Connection, records: list[tuple], days: set) -> int:
     await DayPartitions("partitioned").ensure(conn, "telemetry", days)
     async with conn.transaction():
         await conn.executemany(INSERT, records)
+    return 0
 
 
-async def _service(service: IngestService, bodies: list[bytes]) -> None:
+async def _copy(writer: BatchWriter, records: list[tuple], days: set) -> int:
+    await writer.write(records, days)
+    return 0
+
+
+async def _service(service: IngestService, bodies: list[bytes]) -> int:
     for body in bodies:
         await service.telemetry(body, PARQUET)
+    return 0
 
 
 async def _http(url: str, bodies: list[bytes], content_type: str, concurrency: int) -> int:
@@ -137,9 +148,9 @@ async def _measure(settings: Settings, sizes: list[int], url: str | None, concur
             batch = validate(frame.copy())
             records, days = batch.records(), batch.days()
             parquet = _parquet_bodies(frame, 50_000)
-            methods: dict[str, Callable[[], Awaitable[object]]] = {
+            methods: dict[str, Callable[[], Awaitable[int]]] = {
                 "executemany": lambda r=records, d=days: _executemany(conn, r, d),
-                "COPY": lambda r=records, d=days: writer.write(r, d),
+                "COPY": lambda r=records, d=days: _copy(writer, r, d),
                 "service": lambda b=parquet: _service(service, b),
             }
             if url is not None:
@@ -152,9 +163,8 @@ async def _measure(settings: Settings, sizes: list[int], url: str | None, concur
                 await conn.execute("TRUNCATE telemetry")
                 await service.online.forget()
                 started = time.perf_counter()
-                outcome = await run()
+                retried = await run()
                 seconds = time.perf_counter() - started
-                retried = outcome if isinstance(outcome, int) and name.startswith("HTTP") else 0
                 stored = await conn.fetchval("SELECT count(*) FROM telemetry")
                 if stored != size:
                     raise RuntimeError(f"{name} stored {stored} of {size} rows")

@@ -37,7 +37,7 @@ from aetheredge.ingest import IngestService
 from aetheredge.online import OnlineFeatures
 from aetheredge.predlog import PredictionLog
 from aetheredge.runtime import ENGINES, Scores, runtime_for
-from aetheredge.service import RequestError, ScoringService
+from aetheredge.service import RequestError, ScoringService, read_limited
 from aetheredge.v2 import (
     ErrorBody,
     InferRequest,
@@ -82,17 +82,6 @@ def _body(model: type[BaseModel], *files: str) -> dict[str, Any]:
     }
     content.update({kind: {"schema": {"type": "string", "format": "binary"}} for kind in files})
     return {"requestBody": {"required": True, "content": content}}
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it grows past ``limit`` bytes."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, {"detail": f"body exceeds {limit} bytes"})
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _openapi() -> dict[str, Any]:
@@ -192,9 +181,9 @@ class Scorer:
     async def _answer(self, request: Request, handler: Handler) -> Response:
         """``handler``'s answer through FastAPI (the same one :class:`ScoringAPI` gives)."""
         self.service.check_size(request.headers.get("content-length"))
-        headers = dict(request.headers)
-        status, body, extra = await reply(handler, self.service, await request.body(), headers)
-        return Response(body, status, {k.decode(): v.decode() for k, v in extra})
+        body = await read_limited(request.stream(), self.service.max_body_bytes)
+        status, out, extra = await reply(handler, self.service, body, dict(request.headers))
+        return Response(out, status, {k.decode(): v.decode() for k, v in extra})
 
     @api.post(
         "/v1/anomaly/score",
@@ -223,7 +212,7 @@ class Scorer:
     )
     async def telemetry(self, request: Request) -> Response:
         self.ingestion.check_size(request.headers.get("content-length"))
-        body = await _read_limited(request, self.settings.ingest_max_body_bytes)
+        body = await read_limited(request.stream(), self.settings.ingest_max_body_bytes)
         result = await self.ingestion.telemetry(body, request.headers.get("content-type"))
         return Response(result.model_dump_json(), 200, media_type="application/json")
 

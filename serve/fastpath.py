@@ -10,13 +10,13 @@ paths, docs) goes to FastAPI.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
 
-from aetheredge.service import RequestError, ScoringService
+from aetheredge.service import RequestError, ScoringService, read_limited
 from aetheredge.v2 import HEADER_LENGTH, ProtocolError
 
 WANTED_HEADERS = {b"content-length", HEADER_LENGTH.encode()}
@@ -95,7 +95,7 @@ class ScoringAPI(FastAPI):
         }
         try:
             service.check_size(headers.get("content-length"))
-            body = await _read(receive, service)
+            body = await read_limited(_chunks(receive), service.max_body_bytes)
         except RequestError as exc:
             status, out, response_headers = refusal(exc)
         else:
@@ -110,13 +110,10 @@ class ScoringAPI(FastAPI):
         await send({"type": "http.response.body", "body": out})
 
 
-async def _read(receive: Callable, service: ScoringService) -> bytes:
-    chunks, size = [], 0
+async def _chunks(receive: Callable) -> AsyncIterator[bytes]:
+    """The body chunks of an ASGI request."""
     while True:
         message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        service.check_size(size)
-        chunks.append(chunk)
+        yield message.get("body", b"")
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return

@@ -174,9 +174,6 @@ class AnomalyDetector(ForestModel):
         """
         if isinstance(self.forest_, IsolationForest):  # a version from before baselines
             return self._group_scores(self.forest_, X[:, : self.forest_.n_features_in_])
-        width = self.forest_.n_features_in_
-        if X.shape[1] < width:  # the metrics alone: rows without a baseline
-            X = np.hstack([X, np.zeros((len(X), width - X.shape[1]), dtype=X.dtype)])
         context = has_baseline(X)
         out = np.empty(len(X))
         if context.any():

@@ -222,7 +222,7 @@ def test_a_dead_process_spill_file_is_adopted_and_replayed(db_settings, tmp_path
     settings = _settings(db_settings, tmp_path)
     spill_dir = tmp_path / "spill" / settings.database_schema
     orphan = FileSpill(spill_dir / "predictions-1-dead.spill")
-    orphan.append(1, serialize(to_table([_entry(900, 7), _entry(901, 3)])))
+    orphan.append(serialize(to_table([_entry(900, 7), _entry(901, 3)])))
     import os
 
     os.close(orphan.fd)  # the process is gone: its lock with it
