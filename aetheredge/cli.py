@@ -9,6 +9,7 @@ aetheredge ingest    telemetry files to the service; FOCUS cost exports to Postg
 aetheredge down      stop everything `up` started
 aetheredge demo      the whole loop end to end, then shut down
 aetheredge db        migrate / maintain / status of the PostgreSQL schema
+aetheredge models    list / promote / rollback versions; the lifecycle's events
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aetheredge.cli_db import db
+from aetheredge.cli_models import models
 from aetheredge.client import ServiceClient
 from aetheredge.cluster import LocalCluster, free_port, port_open
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
@@ -39,6 +41,7 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(db, name="db")
+app.add_typer(models, name="models")
 _PROGRESS = re.compile(r"INFO ((anomaly|cost): .*)$")
 
 Kind = Annotated[str, typer.Option("--model", "-m", help="anomaly, cost or all")]
@@ -131,7 +134,7 @@ def _database(settings: Settings, fresh: bool = False) -> bool:
 def _deploy(settings: Settings, cluster: LocalCluster) -> dict[str, str]:
     from aetheredge.deploy import deploy
 
-    versions = _champions(settings)
+    versions: dict[ModelKind, str | None] = dict.fromkeys(MODEL_KINDS)  # follow champions
     with console.status(f"Deploying Serve on {settings.serve_host}:{settings.serve_port}…"):
         served = deploy(settings, cluster.dashboard_url, versions)
     console.print(
@@ -236,7 +239,7 @@ def train(
 
 @app.command(name="deploy")
 def deploy_command() -> None:
-    """Deploy Serve, or move running replicas to the current champions in place."""
+    """Deploy Serve following the champions (later promotions swap in place by themselves)."""
     settings = Settings()
     _deploy(settings, _running_cluster(settings))
 

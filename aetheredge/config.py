@@ -35,6 +35,23 @@ class Settings(BaseSettings):
         default="aetheredge", description="Registered model names are '<prefix>-<kind>'."
     )
     champion_alias: str = "champion"
+    promotion_margin: float = Field(
+        default=0.01,
+        ge=0.0,
+        description="Relative improvement on the primary metric (anomaly F1, cost MAE) a "
+        "challenger needs over the champion to be promoted.",
+    )
+    promotion_tolerance: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Relative slack on the other gated metrics (anomaly recall and alert "
+        "rate, cost MAPE); 0 means no regression at all.",
+    )
+    model_poll_s: float = Field(
+        default=2.0,
+        gt=0.0,
+        description="How often a replica checks the champion alias of the models it follows.",
+    )
 
     ray_address: str | None = Field(
         default=None, description="Ray GCS address; default: the local cluster of `up`."

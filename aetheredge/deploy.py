@@ -81,9 +81,16 @@ def deploy(
 ) -> dict[str, str]:
     """Deploy (or update) the application and wait until it serves ``versions``.
 
-    A version of None means "the champion"; the result maps each kind to the version
-    actually served.
+    A version of None means "follow the champion": replicas serve it and swap in place
+    when the alias moves. The result maps each kind to the version actually served.
     """
+    from aetheredge.registry import Registry
+
+    registry = Registry(settings)
+    expected = {
+        kind: version or (champion.version if (champion := registry.champion(kind)) else None)
+        for kind, version in versions.items()
+    }
     client = ServeSubmissionClient(dashboard_url)
     service = ServiceClient.from_settings(settings)
     client.deploy_applications(serve_config(settings, versions, extra_applications))
@@ -94,7 +101,7 @@ def deploy(
             raise RuntimeError(f"Serve deployment failed: {app.get('message')}")
         served = service.served_versions() if app.get("status") == "RUNNING" else None
         if served is not None and all(
-            served.get(k) == v for k, v in versions.items() if v is not None
+            served.get(k) == v for k, v in expected.items() if v is not None
         ):
             return served
         time.sleep(1.0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,11 +31,15 @@ from aetheredge.config import ModelKind, Settings
 
 if TYPE_CHECKING:
     from aetheredge.models import ForestModel
+    from aetheredge.promotion import Decision
 
 log = logging.getLogger(__name__)
 METRIC_PREFIX = "holdout_"
 COMPILED_ARTIFACT = "compiled/model.onnx"
 COMPILED_TAG = "aetheredge.compiled"  # "verified", or "disagrees" when over tolerance
+DECISION_TAG = "aetheredge.decision"  # on the run: "promoted" or "rejected"
+PREVIOUS_TAG = "aetheredge.previous_champion"  # on a version: the champion it replaced
+DECISION_ARTIFACT = "promotion_decision.json"
 
 
 class PromotionRefusedError(ValueError):
@@ -52,6 +56,9 @@ class VersionInfo:
     metrics: dict[str, float]
     aliases: list[str] = field(default_factory=list)
     compiled: bool = False  # a compiled artifact exists and agrees with the model
+    created: float = 0.0  # registration time, seconds since the epoch
+    decision: str = ""  # the promotion verdict at registration: "promoted", "rejected"
+    previous_champion: str | None = None  # the champion it replaced, when it was promoted
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,9 @@ class Registry:
             },
             aliases=list(mv.aliases),
             compiled=run.tags.get(COMPILED_TAG) == "verified",
+            created=mv.creation_timestamp / 1000,
+            decision=run.tags.get(DECISION_TAG, ""),
+            previous_champion=mv.tags.get(PREVIOUS_TAG) or None,
         )
 
     def champion(self, kind: ModelKind) -> VersionInfo | None:
@@ -110,11 +120,21 @@ class Registry:
         return self._info(kind, mv)
 
     def versions(self, kind: ModelKind) -> list[VersionInfo]:
-        """Every registered version of ``kind``, newest first."""
-        found = self.client.search_model_versions(f"name='{self.name(kind)}'")
-        return sorted(
-            (self._info(kind, mv) for mv in found), key=lambda v: int(v.version), reverse=True
+        """Every registered version of ``kind``, newest first, with its aliases."""
+        name = self.name(kind)
+        found = self.client.search_model_versions(f"name='{name}'")
+        if not found:
+            return []
+        # search results carry no aliases; the registered model maps them
+        aliases = self.client.get_registered_model(name).aliases
+        infos = (
+            replace(
+                self._info(kind, mv),
+                aliases=[a for a, v in aliases.items() if str(v) == str(mv.version)],
+            )
+            for mv in found
         )
+        return sorted(infos, key=lambda v: int(v.version), reverse=True)
 
     def resolve(self, kind: ModelKind, version: str | None = None) -> VersionInfo:
         """``version`` of ``kind``, or the champion when ``version`` is None."""
@@ -227,28 +247,49 @@ class Registry:
         return self._info(kind, mv)
 
     def record_decision(
-        self,
-        candidate: VersionInfo,
-        promoted: bool,
-        champion: VersionInfo | None,
-        champion_metrics: dict[str, float],
+        self, candidate: VersionInfo, decision: Decision, champion_metrics: dict[str, float]
     ) -> None:
-        """Write the promotion decision and the champion's figures into the candidate's run."""
+        """Write the gates' verdict, with the champion's figures, into the candidate's run."""
         run = candidate.run_id
-        self.client.set_tag(run, "aetheredge.promoted", str(promoted).lower())
-        self.client.set_tag(
-            run, "aetheredge.previous_champion", champion.version if champion else ""
-        )
+        self.client.set_tag(run, DECISION_TAG, "promoted" if decision.promoted else "rejected")
+        self.client.set_tag(run, "aetheredge.decision_reason", decision.reason[:5000])
+        self.client.set_tag(run, "aetheredge.champion_at_decision", decision.champion or "")
         for k, v in champion_metrics.items():
             self.client.log_metric(run, f"champion_{METRIC_PREFIX}{k}", v)
+        self.client.log_dict(run, decision.details(), DECISION_ARTIFACT)
 
-    def promote(self, kind: ModelKind, version: str) -> None:
-        """Point the champion alias at ``version``, if its compiled form was verified."""
+    def promote(self, kind: ModelKind, version: str) -> str | None:
+        """Point the champion alias at ``version``; return the champion it replaced.
+
+        Refused when ``version``'s compiled form was not verified. The version keeps the
+        replaced champion in a tag, which is where :meth:`rollback` goes back to.
+        """
         if not self.resolve(kind, version).compiled:
             raise PromotionRefusedError(
                 f"{self.name(kind)} version {version}: compiled model was not verified to "
                 "agree with the scikit-learn model; refusing to promote"
             )
+        current = self.champion(kind)
+        previous = current.version if current else None
+        if previous != version:
+            self.client.set_model_version_tag(
+                self.name(kind), version, PREVIOUS_TAG, previous or ""
+            )
+        self._point(kind, version)
+        return previous
+
+    def rollback(self, kind: ModelKind) -> tuple[str, str]:
+        """Point the champion alias back at the version the champion replaced.
+
+        Returns ``(from, to)``. Rolling back again walks further back.
+        """
+        current = self.champion(kind)
+        if current is None or current.previous_champion is None:
+            raise LookupError(f"{self.name(kind)} has no earlier champion to roll back to")
+        self._point(kind, current.previous_champion)
+        return current.version, current.previous_champion
+
+    def _point(self, kind: ModelKind, version: str) -> None:
         self.client.set_registered_model_alias(
             self.name(kind), self.settings.champion_alias, version
         )

@@ -4,8 +4,9 @@ One hop: each replica parses, validates, batches and scores in its own process, 
 with the HAProxy ingress the request reaches it straight from HAProxy. The logic lives
 in :mod:`aetheredge.service` (plain Python); this module maps routes to it.
 
-``user_config`` pins the versions (``{"versions": {"anomaly": null, ...}}``, null meaning
-the champion) and the batching knobs; a new ``user_config`` reloads in place.
+``user_config`` pins the versions (``{"versions": {"anomaly": "3", ...}}``; a kind left
+out or null follows the champion alias, swapping in place when it moves) and the
+batching knobs; a new ``user_config`` reloads in place.
 
 No ``from __future__ import annotations`` here: FastAPI must see real classes in the
 route signatures.
@@ -36,8 +37,9 @@ from aetheredge.db.writer import Database
 from aetheredge.ingest import IngestService
 from aetheredge.online import OnlineFeatures
 from aetheredge.predlog import PredictionLog
-from aetheredge.runtime import ENGINES, Scores, runtime_for
+from aetheredge.runtime import ENGINES, ModelRuntime, Scores, runtime_for
 from aetheredge.service import RequestError, ScoringService, read_limited
+from aetheredge.swap import ModelSwapper
 from aetheredge.v2 import (
     ErrorBody,
     InferRequest,
@@ -140,43 +142,43 @@ class Scorer:
             description="Model loads that fell back from the compiled engine to scikit-learn.",
             tag_keys=("model",),
         )
+        self.swapper = ModelSwapper(runtimes, settings.model_poll_s, self._loaded)
 
     async def __del__(self) -> None:
         """On a graceful stop, write (or spill) the prediction log's buffer first."""
+        await self.swapper.stop()
         await self.log.close()
 
     async def _score(self, kind: ModelKind, X: Any) -> Scores:
         return await self.batchers[kind](X)
 
-    def reconfigure(self, config: dict[str, Any]) -> None:
+    def _loaded(self, kind: ModelKind, runtime: ModelRuntime, fallbacks: int, _: float) -> None:
+        if fallbacks:
+            self.fallbacks.inc(fallbacks, tags={"model": kind})
+        for engine in ENGINES:
+            self.engine.set(float(engine == runtime.engine), tags={"model": kind, "engine": engine})
+
+    async def reconfigure(self, config: dict[str, Any]) -> None:
         """Apply ``user_config``: tuning knobs (Settings names) first, then versions.
 
-        Serve calls this once the replica and the app it serves (``self.app``) are
-        built; the app (a :class:`ScoringAPI`) finds the service in ``app.state``.
+        A kind pinned to a version serves it; an unpinned kind follows the champion
+        alias (the swapper polls it), swapping in place. Serve calls this once the
+        replica and the app it serves (``self.app``) are built; the app (a
+        :class:`ScoringAPI`) finds the service in ``app.state``.
         """
         self.app.state.service = self.service
         settings = self.settings.model_copy(update=config.get("tuning", {}))
         self.service.log = self.log if settings.prediction_log else None
+        threads = {r.threads for r in self.service.runtimes.values()}
         for kind, runtime in self.service.runtimes.items():
             self.batchers[kind].configure(
                 settings.batch_max_size, settings.batch_wait_s, settings.batch_bypass_rows
             )
             runtime.threads = settings.inference_threads
-            version = config.get("versions", {}).get(kind)
-            fallbacks = runtime.fallbacks
-            try:
-                runtime.load(version)
-            except LookupError:
-                if version is not None:
-                    raise  # a pinned version must exist
-                log.warning("no %s champion yet; %s requests get 503 until one exists", kind, kind)
-                continue
-            if runtime.fallbacks > fallbacks:
-                self.fallbacks.inc(runtime.fallbacks - fallbacks, tags={"model": kind})
-            for engine in ENGINES:
-                self.engine.set(
-                    float(engine == runtime.engine), tags={"model": kind, "engine": engine}
-                )
+        await self.swapper.pin(
+            config.get("versions", {}), again=threads != {settings.inference_threads}
+        )
+        self.swapper.start()
 
     async def _answer(self, request: Request, handler: Handler) -> Response:
         """``handler``'s answer through FastAPI (the same one :class:`ScoringAPI` gives)."""

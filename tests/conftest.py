@@ -19,6 +19,8 @@ import pytest
 from aetheredge.config import Settings
 
 DEFAULTS = Settings.model_fields
+# The shared local Ray cluster and what runs on it (tests/integration, tests/lifecycle).
+pytest_plugins = ("tests.platform",)
 
 
 def _answers(url: str, default_port: int) -> bool:

@@ -11,8 +11,9 @@ from typing import Any
 from aetheredge.cluster import connect
 from aetheredge.config import ModelKind, Settings
 from aetheredge.data import Window, load_frame, split
+from aetheredge.lifecycle import conclude
 from aetheredge.models import build_model
-from aetheredge.models.evaluation import beats
+from aetheredge.promotion import Decision, decide
 from aetheredge.registry import Registry, VersionInfo
 from train.distributed import default_workers, fit_distributed
 
@@ -25,7 +26,7 @@ class RetrainResult:
 
     kind: ModelKind
     candidate: VersionInfo
-    promoted: bool
+    decision: Decision
     previous_champion: VersionInfo | None
     metrics: dict[str, float]
     champion_metrics: dict[str, float]
@@ -33,11 +34,16 @@ class RetrainResult:
     workers: int
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def promoted(self) -> bool:
+        return self.decision.promoted
+
     def summary(self) -> dict[str, Any]:
         return {
             "model": self.kind,
             "version": self.candidate.version,
             "promoted": self.promoted,
+            "reason": self.decision.reason,
             "previous_champion": self.previous_champion.version if self.previous_champion else None,
             "metrics": self.metrics,
             "champion_metrics_same_holdout": self.champion_metrics,
@@ -59,11 +65,12 @@ def retrain(
     report: Callable[[str], None] = log.info,
     window: Window | None = None,
 ) -> RetrainResult:
-    """Train a challenger on Ray Train and promote it only if it beats the champion.
+    """Train a challenger on Ray Train and promote it only if it passes the gates.
 
     The champion (if any) is scored on the challenger's hold-out, so both are judged
-    on the same rows. Nothing changes in the registry until the challenger is logged,
-    and the alias moves only after a win, so a failure anywhere leaves it untouched.
+    on the same rows (:mod:`aetheredge.promotion`). Nothing changes in the registry
+    until the challenger is logged, and the alias moves only after a win, so a failure
+    anywhere leaves it untouched.
     """
     settings = settings or Settings()
     params = params or {}
@@ -125,22 +132,25 @@ def retrain(
         sample=data.X_holdout[:2000],
         tags={"aetheredge.kind": kind, "aetheredge.source": source},
     )
-    promoted = candidate.compiled and (champion is None or beats(kind, metrics, champion_metrics))
-    registry.record_decision(candidate, promoted, champion, champion_metrics)
-    if promoted:
-        registry.promote(kind, candidate.version)
+    decision = decide(
+        kind,
+        candidate.version,
+        metrics,
+        champion.version if champion else None,
+        champion_metrics,
+        compiled=candidate.compiled,
+        margin=settings.promotion_margin,
+        tolerance=settings.promotion_tolerance,
+    )
+    conclude(registry, candidate, decision, champion_metrics)
     lap("register")
-    if promoted:
-        verdict = "promoted to champion"
-    elif not candidate.compiled:
-        verdict = "not promoted: its compiled model disagrees with it"
-    else:
-        verdict = f"kept champion v{champion.version}"
+    verdict = "promoted to champion" if decision.promoted else "rejected"
+    verdict += f" ({decision.reason})"
     report(f"{kind}: version {candidate.version} {verdict}")
     return RetrainResult(
         kind=kind,
         candidate=candidate,
-        promoted=promoted,
+        decision=decision,
         previous_champion=champion,
         metrics=metrics,
         champion_metrics=champion_metrics,

@@ -1,4 +1,4 @@
-"""Hold-out metrics, and which way each one is better."""
+"""Hold-out metrics (the promotion gates that compare them: :mod:`aetheredge.promotion`)."""
 
 from __future__ import annotations
 
@@ -40,14 +40,3 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
         "mape": float(mape),
         "r2": float(r2_score(y_true, y_pred)),
     }
-
-
-# The metric a challenger must beat the champion on, and whether higher is better.
-PRIMARY_METRIC: dict[str, tuple[str, bool]] = {"anomaly": ("f1", True), "cost": ("mae", False)}
-
-
-def beats(kind: str, challenger: dict[str, float], champion: dict[str, float]) -> bool:
-    """Whether ``challenger`` is strictly better than ``champion`` on the primary metric."""
-    metric, higher_is_better = PRIMARY_METRIC[kind]
-    ours, theirs = challenger[metric], champion[metric]
-    return ours > theirs if higher_is_better else ours < theirs

@@ -123,7 +123,7 @@ def test_worse_challenger_is_registered_but_not_promoted(platform, first_version
     assert result.metrics["mae"] >= result.champion_metrics["mae"]
     assert registry.champion("cost").version == before
     run = registry.client.get_run(result.candidate.run_id)
-    assert run.data.tags["aetheredge.promoted"] == "false"
+    assert run.data.tags["aetheredge.decision"] == "rejected"
     assert "champion_holdout_mae" in run.data.metrics
 
 

@@ -8,7 +8,6 @@ from sklearn.ensemble import IsolationForest
 from aetheredge.data import load_frame, split
 from aetheredge.models import AnomalyDetector, CostModel, build_model
 from aetheredge.models.anomaly import INPUTS, blank_context, has_baseline
-from aetheredge.models.evaluation import beats
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +76,6 @@ def test_models_follow_the_sklearn_api():
     with pytest.raises(ValueError, match="cost"):
         model.encode_target(None)
     np.testing.assert_allclose(model.encode_target(np.array([0.0, 9.0])), [0.0, np.log(10.0)])
-
-
-def test_beats_uses_the_primary_metric_direction():
-    assert beats("anomaly", {"f1": 0.6}, {"f1": 0.5})
-    assert not beats("anomaly", {"f1": 0.5}, {"f1": 0.5})
-    assert beats("cost", {"mae": 1.0}, {"mae": 2.0})
-    assert not beats("cost", {"mae": 2.0}, {"mae": 1.0})
 
 
 def test_shard_forests_draw_as_many_rows_per_tree_as_the_whole_fit():

@@ -1,0 +1,81 @@
+"""Promotion gates: a margin on the primary metric, no regression on any gated one."""
+
+import pytest
+
+from aetheredge.promotion import decide
+
+CHAMPION = {"f1": 0.60, "recall": 0.70, "alert_rate": 0.010, "mae": 2.0, "mape": 0.10}
+
+
+def _anomaly(margin: float = 0.01, tolerance: float = 0.0, **challenger: float):
+    metrics = CHAMPION | challenger
+    return decide(
+        "anomaly", "2", metrics, "1", CHAMPION, compiled=True, margin=margin, tolerance=tolerance
+    )
+
+
+def test_a_clear_win_on_every_gate_is_promoted():
+    decision = _anomaly(f1=0.70, recall=0.75, alert_rate=0.009)
+    assert decision.promoted and decision.event == "promotion"
+    assert [c.metric for c in decision.checks] == ["f1", "recall", "alert_rate"]
+    assert all(c.passed for c in decision.checks)
+
+
+def test_a_win_smaller_than_the_margin_is_rejected():
+    decision = _anomaly(margin=0.05, f1=0.62)  # +3.3 % < 5 %
+    assert not decision.promoted and decision.event == "rejection"
+    assert "f1 0.62 misses ≥ 0.63" in decision.reason
+
+
+@pytest.mark.parametrize(("metric", "value"), [("recall", 0.69), ("alert_rate", 0.0101)])
+def test_any_regression_vetoes_a_better_primary_metric(metric, value):
+    decision = _anomaly(f1=0.80, **{metric: value})
+    assert not decision.promoted
+    failed = [c.metric for c in decision.checks if not c.passed]
+    assert failed == [metric]
+
+
+def test_tolerance_forgives_small_regressions_only():
+    assert _anomaly(tolerance=0.02, f1=0.8, recall=0.69).promoted  # -1.4 %
+    assert not _anomaly(tolerance=0.02, f1=0.8, recall=0.68).promoted  # -2.9 %
+
+
+def test_lower_is_better_for_cost_metrics():
+    win = decide(
+        "cost",
+        "2",
+        {"mae": 1.5, "mape": 0.09},
+        "1",
+        CHAMPION,
+        compiled=True,
+        margin=0.01,
+        tolerance=0.0,
+    )
+    assert win.promoted
+    mape_worse = decide(
+        "cost",
+        "2",
+        {"mae": 1.5, "mape": 0.11},
+        "1",
+        CHAMPION,
+        compiled=True,
+        margin=0.01,
+        tolerance=0.0,
+    )
+    assert not mape_worse.promoted and "mape" in mape_worse.reason
+
+
+def test_no_champion_and_uncompiled_challengers():
+    first = decide("cost", "1", CHAMPION, None, {}, compiled=True, margin=0.01, tolerance=0)
+    assert first.promoted and first.checks == ()
+    broken = decide("cost", "2", CHAMPION, None, {}, compiled=False, margin=0.01, tolerance=0)
+    assert not broken.promoted and "compiled" in broken.reason
+
+
+def test_nan_metric_never_passes_and_details_are_json_ready():
+    import json
+
+    decision = _anomaly(f1=float("nan"))
+    assert not decision.promoted
+    details = json.loads(json.dumps(decision.details(), allow_nan=True))
+    assert details["challenger"] == "2" and details["checks"][0]["passed"] is False
