@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     train_workers: int | None = Field(
         default=None, ge=1, description="Ray Train workers; default: the cluster's free CPUs."
     )
+    train_max_failures: int = Field(
+        default=2,
+        ge=-1,
+        description="Worker-group failures a retraining survives, resuming from its last "
+        "checkpoint (-1: no limit).",
+    )
+    train_trees_per_round: int = Field(
+        default=25,
+        ge=1,
+        description="Trees each Ray Train worker grows between checkpoints.",
+    )
 
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8000, ge=1, le=65535)

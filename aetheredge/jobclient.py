@@ -68,14 +68,17 @@ def submit_and_wait(
     argv: list[str],
     on_line: Callable[[str], None] = lambda line: None,
     timeout_s: float = 1800.0,
+    env: dict[str, str] | None = None,
 ) -> tuple[str, JobStatus, str]:
     """Submit ``argv`` as a Ray job, feed new log lines to ``on_line``, wait for the end.
 
-    Returns the job id, its final status and its full log.
+    ``env`` adds environment variables for the job's processes. Returns the job id, its
+    final status and its full log.
     """
     client = JobSubmissionClient(dashboard_url)
     job_id = client.submit_job(
-        entrypoint=shlex.join(argv), runtime_env={"env_vars": settings.child_env()}
+        entrypoint=shlex.join(argv),
+        runtime_env={"env_vars": settings.child_env() | (env or {})},
     )
     seen = 0
     deadline = time.monotonic() + timeout_s

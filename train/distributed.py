@@ -1,18 +1,25 @@
 """Ray Train V2: every worker grows a share of the forest on its shard, the driver merges.
 
 The data travels as one Ray Dataset (features and target side by side), split evenly
-across workers by Ray Train. Each worker fits ``make_forest(share, seed)`` on its shard
-and reports the fitted share as its checkpoint file; Ray Train gathers all workers'
-files into one checkpoint directory, from which the driver merges the shares into one
-scikit-learn estimator (:func:`aetheredge.models.forest.merge_forests`).
+across workers by Ray Train. Each worker grows its share of trees in *rounds*; after
+each round it reports every tree it has grown so far as its checkpoint file, and Ray
+Train gathers all workers' files into one checkpoint directory.
+
+When a worker dies, ``FailureConfig(max_failures=…)`` restarts the group from the
+latest checkpoint: each worker reloads the rounds it had finished and grows only the
+rest. Seeds depend on (rank, round) alone, so a resumed run grows the same trees as
+an uninterrupted one. The driver merges the final shares into one scikit-learn
+estimator (:func:`aetheredge.models.forest.merge_forests`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import pickle
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +31,21 @@ from ray.train import Checkpoint, FailureConfig, RunConfig, ScalingConfig
 from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
 from aetheredge.models import ForestModel
-from aetheredge.models.forest import merge_forests, share_sizes
+from aetheredge.models.forest import Forest, merge_forests, share_sizes
+from train import faults
 
 log = logging.getLogger(__name__)
 _SHARE_FILE = "share-{rank:04d}.pkl"
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """What a distributed fit did: workers, rounds, and trees restored after failures."""
+
+    workers: int
+    rounds: int
+    restored_trees: int  # trees rank 0 reloaded from a checkpoint instead of regrowing
+    restarts: int  # times the worker group was restarted from a checkpoint
 
 
 def default_workers() -> int:
@@ -35,8 +53,27 @@ def default_workers() -> int:
     return max(1, int(ray.available_resources().get("CPU", 1)))
 
 
+def plan_rounds(sizes: list[int], trees_per_round: int) -> int:
+    """Rounds every worker runs: all must report equally often, each round ≥ 1 tree."""
+    return max(1, min(math.ceil(max(sizes) / trees_per_round), min(sizes)))
+
+
+def _round_seed(random_state: int | None, rank: int, round_: int) -> int:
+    return int(np.random.default_rng([random_state or 0, rank, round_]).integers(2**31 - 1))
+
+
+def _restore(rank: int) -> tuple[list[Forest], int]:
+    """This rank's finished rounds from the latest checkpoint, and the restarts so far."""
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is None:
+        return [], 0
+    with checkpoint.as_directory() as directory:
+        saved = pickle.loads((Path(directory) / _SHARE_FILE.format(rank=rank)).read_bytes())
+    return saved["rounds"], saved["restarts"] + 1
+
+
 def _fit_share(config: dict[str, Any]) -> None:
-    """Train-loop of one worker: fit this rank's share of trees on this rank's shard."""
+    """Train-loop of one worker: grow this rank's share of trees, a round at a time."""
     rank = ray.train.get_context().get_world_rank()
     model: ForestModel = config["model"]
     started = time.perf_counter()
@@ -44,22 +81,32 @@ def _fit_share(config: dict[str, Any]) -> None:
     data = np.concatenate(
         [b["data"] for b in shard.iter_batches(batch_size=65_536, batch_format="numpy")]
     )
-    X, y = data[:, :-1], data[:, -1]
-    forest = model.make_forest(
-        config["sizes"][rank], config["seeds"][rank], data_fraction=len(X) / config["rows"]
-    )
-    forest.fit(X, model.encode_target(y))
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / _SHARE_FILE.format(rank=rank)).write_bytes(pickle.dumps(forest))
-        ray.train.report(
-            {
-                "rank": rank,
-                "rows": len(X),
-                "trees": config["sizes"][rank],
-                "fit_seconds": time.perf_counter() - started,
-            },
-            checkpoint=Checkpoint.from_directory(tmp),
-        )
+    X, y = data[:, :-1], model.encode_target(data[:, -1])
+    chunks = share_sizes(config["sizes"][rank], config["rounds"])
+    grown, restarts = _restore(rank)
+    restored = sum(len(f.estimators_) for f in grown)
+    fault = faults.planned() if restarts == 0 else None
+    for round_ in range(len(grown), config["rounds"]):
+        if fault is not None:
+            fault.fire_if_due(rank, round_)
+        seed = _round_seed(model.random_state, rank, round_)
+        forest = model.make_forest(chunks[round_], seed, data_fraction=len(X) / config["rows"])
+        grown.append(forest.fit(X, y))
+        with tempfile.TemporaryDirectory() as tmp:
+            state = {"rounds": grown, "restarts": restarts}
+            (Path(tmp) / _SHARE_FILE.format(rank=rank)).write_bytes(pickle.dumps(state))
+            ray.train.report(
+                {
+                    "rank": rank,
+                    "round": round_,
+                    "rows": len(X),
+                    "trees": sum(chunks[: round_ + 1]),
+                    "restored_trees": restored,
+                    "restarts": restarts,
+                    "fit_seconds": time.perf_counter() - started,
+                },
+                checkpoint=Checkpoint.from_directory(tmp),
+            )
 
 
 def fit_distributed(
@@ -71,25 +118,24 @@ def fit_distributed(
     storage_path: Path,
     name: str,
     max_failures: int = 0,
-) -> ForestModel:
-    """Fit ``model`` with Ray Train across ``num_workers`` and return it fitted.
+    trees_per_round: int = 1_000_000,
+) -> FitReport:
+    """Fit ``model`` with Ray Train across ``num_workers``; it ends up fitted.
 
     ``num_workers`` defaults to the cluster's free CPUs, and never exceeds the number
-    of trees. The result is the same estimator type a single-process ``fit`` gives.
+    of trees. Each worker checkpoints after every ``trees_per_round`` trees it grows;
+    up to ``max_failures`` worker-group failures are survived by resuming from there.
+    The result is the same estimator type a single-process ``fit`` gives.
     """
     workers = min(num_workers or default_workers(), model.n_estimators)
+    sizes = share_sizes(model.n_estimators, workers)
+    rounds = plan_rounds(sizes, trees_per_round)
     target = np.zeros(len(X)) if y is None else np.asarray(y, dtype=np.float64)
     table = np.column_stack([X.astype(np.float64), target])
     dataset = ray.data.from_numpy(np.array_split(table, max(1, workers * 2)))
-    seeds = np.random.default_rng(model.random_state).integers(0, 2**31 - 1, workers)
     trainer = DataParallelTrainer(
         _fit_share,
-        train_loop_config={
-            "model": model,
-            "sizes": share_sizes(model.n_estimators, workers),
-            "seeds": [int(s) for s in seeds],
-            "rows": len(X),
-        },
+        train_loop_config={"model": model, "sizes": sizes, "rounds": rounds, "rows": len(X)},
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=False),
         run_config=RunConfig(
             name=name,
@@ -103,6 +149,13 @@ def fit_distributed(
         files = sorted(Path(directory).glob("share-*.pkl"))
         if len(files) != workers:
             raise RuntimeError(f"expected {workers} forest shares, Ray Train returned {len(files)}")
-        shares = [pickle.loads(f.read_bytes()) for f in files]
-    log.info("merged %d shares into %d trees", workers, model.n_estimators)
-    return model.adopt(merge_forests(shares), X, y)
+        shares = [pickle.loads(f.read_bytes())["rounds"] for f in files]
+    forests = [forest for share in shares for forest in share]
+    log.info("merged %d workers' %d rounds into %d trees", workers, rounds, model.n_estimators)
+    model.adopt(merge_forests(forests), X, y)
+    return FitReport(
+        workers=workers,
+        rounds=rounds,
+        restored_trees=int(result.metrics.get("restored_trees", 0)),
+        restarts=int(result.metrics.get("restarts", 0)),
+    )

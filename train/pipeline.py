@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from aetheredge.cluster import connect
@@ -15,7 +15,7 @@ from aetheredge.lifecycle import conclude
 from aetheredge.models import build_model
 from aetheredge.promotion import Decision, decide
 from aetheredge.registry import Registry, VersionInfo
-from train.distributed import default_workers, fit_distributed
+from train.distributed import FitReport, default_workers, fit_distributed
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class RetrainResult:
     metrics: dict[str, float]
     champion_metrics: dict[str, float]
     rows: int
-    workers: int
+    fit: FitReport
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -48,7 +48,8 @@ class RetrainResult:
             "metrics": self.metrics,
             "champion_metrics_same_holdout": self.champion_metrics,
             "rows": self.rows,
-            "workers": self.workers,
+            "workers": self.fit.workers,
+            "fit": asdict(self.fit),
             "timings_s": self.timings,
         }
 
@@ -99,14 +100,21 @@ def retrain(
     workers = workers or settings.train_workers or default_workers()
     model = build_model(kind, random_state=seed, **params)
     report(f"{kind}: Ray Train fit of {model.n_estimators} trees on {workers} worker(s)")
-    fit_distributed(
+    fit = fit_distributed(
         model,
         data.X_train,
         data.y_train,
         num_workers=workers,
         storage_path=settings.train_storage,
         name=f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}",
+        max_failures=settings.train_max_failures,
+        trees_per_round=settings.train_trees_per_round,
     )
+    if fit.restarts:
+        report(
+            f"{kind}: survived {fit.restarts} worker failure(s); resumed from checkpoints "
+            f"without regrowing {fit.restored_trees} tree(s) on rank 0"
+        )
     lap("fit")
     metrics = model.evaluate(data.X_holdout, data.y_holdout)
     registry = Registry(settings)
@@ -155,7 +163,7 @@ def retrain(
         metrics=metrics,
         champion_metrics=champion_metrics,
         rows=len(data.X_train),
-        workers=workers,
+        fit=fit,
         timings=timings,
     )
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 def test_first_versions_train_on_two_workers_and_become_champions(platform, first_versions):
     registry = Registry(platform[0])
     for kind, result in first_versions.items():
-        assert result.workers == 2 and result.promoted and result.previous_champion is None
+        assert result.fit.workers == 2 and result.promoted and result.previous_champion is None
         assert registry.champion(kind).version == result.candidate.version == "1"
         assert len(registry.load(kind).model.forest_.estimators_) == 20
     assert first_versions["anomaly"].metrics["roc_auc"] > 0.85
