@@ -79,7 +79,7 @@ def _ensure_cluster(settings: Settings) -> LocalCluster:
 
 def _train_job(settings: Settings, cluster: LocalCluster, kind: ModelKind, **job: object) -> dict:
     """Run one retraining Ray job with live progress; return its JSON summary."""
-    from aetheredge.jobclient import job_result, retrain_command, submit_and_wait
+    from aetheredge.jobclient import RETRAIN_KEY, job_result, retrain_command, submit_and_wait
 
     argv = retrain_command(kind, **job)  # type: ignore[arg-type]
     with console.status(f"{kind}: submitting Ray job `{' '.join(argv)}`") as status:
@@ -89,7 +89,9 @@ def _train_job(settings: Settings, cluster: LocalCluster, kind: ModelKind, **job
                 status.update(match.group(1))
                 console.print(f"  [dim]{match.group(1)}[/]")
 
-        job_id, final, logs = submit_and_wait(settings, cluster.dashboard_url, argv, on_line)
+        job_id, final, logs = submit_and_wait(
+            settings, cluster.dashboard_url, argv, on_line, metadata={RETRAIN_KEY: kind}
+        )
     if final != "SUCCEEDED":
         console.print(logs[-3000:], markup=False)
         console.print(f"[red]✗ job {job_id} {final}[/]")

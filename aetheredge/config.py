@@ -165,6 +165,18 @@ class Settings(BaseSettings):
         ge=1,
         description="Rows the log holds in memory; scoring waits for a flush beyond this.",
     )
+    drift_psi_threshold: float = Field(
+        default=0.2, gt=0, description="PSI above which a feature (or the scores) has drifted."
+    )
+    drift_window_hours: float = Field(
+        default=24.0, gt=0, description="The recent window the drift job compares."
+    )
+    drift_min_rows: int = Field(
+        default=500, ge=1, description="Fewer rows in the window than this: no drift verdict."
+    )
+    drift_max_rows: int = Field(
+        default=200_000, ge=1, description="Most recent rows the drift job reads per window."
+    )
     online_cache_s: float = Field(
         default=1.0,
         ge=0,

@@ -6,6 +6,7 @@ a user would with ``ray job submit -- python -m jobs.retrain ...``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import time
@@ -17,6 +18,7 @@ from ray.job_submission import JobStatus, JobSubmissionClient
 from aetheredge.config import ModelKind, Settings
 
 RESULT_MARKER = "AETHEREDGE_RESULT"
+RETRAIN_KEY = "aetheredge.retrain"  # job metadata: the model kind a job retrains
 
 
 def job_result(logs: str) -> dict[str, Any]:
@@ -69,6 +71,7 @@ def submit_and_wait(
     on_line: Callable[[str], None] = lambda line: None,
     timeout_s: float = 1800.0,
     env: dict[str, str] | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> tuple[str, JobStatus, str]:
     """Submit ``argv`` as a Ray job, feed new log lines to ``on_line``, wait for the end.
 
@@ -79,6 +82,7 @@ def submit_and_wait(
     job_id = client.submit_job(
         entrypoint=shlex.join(argv),
         runtime_env={"env_vars": settings.child_env() | (env or {})},
+        metadata=metadata,
     )
     seen = 0
     deadline = time.monotonic() + timeout_s
@@ -95,3 +99,45 @@ def submit_and_wait(
             client.stop_job(job_id)
             raise TimeoutError(f"job {job_id} still {status} after {timeout_s:.0f}s; stopped it")
         time.sleep(1.0)
+
+
+def active_retrain(client: JobSubmissionClient, kind: ModelKind) -> str | None:
+    """The id of a pending or running retraining job of ``kind``, if there is one."""
+    for job in client.list_jobs():
+        if (job.metadata or {}).get(RETRAIN_KEY) == kind and not job.status.is_terminal():
+            return job.submission_id
+    return None
+
+
+async def _submit_once(
+    settings: Settings, client: JobSubmissionClient, kind: ModelKind, argv: list[str]
+) -> tuple[str | None, str | None]:
+    from aetheredge.db import connect
+
+    conn = await connect(settings)  # the lock serializes check-then-submit across processes
+    lock = f"aetheredge.retrain.{settings.database_schema}.{kind}"
+    try:
+        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", lock)
+        if running := await asyncio.to_thread(active_retrain, client, kind):
+            return None, running
+        job_id = await asyncio.to_thread(
+            client.submit_job,
+            entrypoint=shlex.join(argv),
+            runtime_env={"env_vars": settings.child_env()},
+            metadata={RETRAIN_KEY: kind},
+        )
+        return job_id, None
+    finally:
+        await conn.close()  # releases the session lock
+
+
+def submit_retrain_once(
+    settings: Settings, client: JobSubmissionClient, kind: ModelKind, argv: list[str]
+) -> tuple[str | None, str | None]:
+    """Submit a retraining job of ``kind`` unless one is pending or running.
+
+    Returns ``(submitted, blocking)``: the new job's id, or the id of the job that
+    blocked it. Safe to call from several processes at once (a PostgreSQL advisory
+    lock serializes them), and manual retrains (``aetheredge train``) count too.
+    """
+    return asyncio.run(_submit_once(settings, client, kind, argv))

@@ -30,6 +30,7 @@ from aetheredge.compiled import TOLERANCE
 from aetheredge.config import ModelKind, Settings
 
 if TYPE_CHECKING:
+    from aetheredge.drift import Reference
     from aetheredge.models import ForestModel
     from aetheredge.promotion import Decision
 
@@ -40,6 +41,7 @@ COMPILED_TAG = "aetheredge.compiled"  # "verified", or "disagrees" when over tol
 DECISION_TAG = "aetheredge.decision"  # on the run: "promoted" or "rejected"
 PREVIOUS_TAG = "aetheredge.previous_champion"  # on a version: the champion it replaced
 DECISION_ARTIFACT = "promotion_decision.json"
+REFERENCE_ARTIFACT = "drift_reference.json"
 
 
 class PromotionRefusedError(ValueError):
@@ -166,6 +168,16 @@ class Registry:
         )
         return Path(path).read_bytes()
 
+    def reference(self, info: VersionInfo) -> Reference | None:
+        """The training distribution stored with ``info``, if it has one."""
+        from aetheredge.drift import Reference
+
+        try:
+            data = mlflow.artifacts.load_dict(f"runs:/{info.run_id}/{REFERENCE_ARTIFACT}")
+        except (MlflowException, OSError):
+            return None
+        return Reference.from_dict(data)
+
     def _compile(self, model: ForestModel, sample: np.ndarray, tolerance: float) -> None:
         """Compile ``model``, log the artifact and its largest relative difference.
 
@@ -208,12 +220,14 @@ class Registry:
         sample: np.ndarray,
         tags: dict[str, str],
         tolerance: float = TOLERANCE,
+        reference: Reference | None = None,
     ) -> VersionInfo:
         """Log a training run for ``model`` and register it as a new version.
 
         The model is also compiled (:mod:`aetheredge.compiled`) and checked against
         itself; a version whose compiled form differs by more than ``tolerance``
-        (relative) is registered but can never be promoted.
+        (relative) is registered but can never be promoted. ``reference`` (the training
+        distribution, :mod:`aetheredge.drift`) is stored beside it for drift detection.
         """
         import mlflow.sklearn
         import pandas as pd
@@ -229,6 +243,8 @@ class Registry:
             mlflow.log_params(params | model.get_params())
             mlflow.log_metrics({f"{METRIC_PREFIX}{k}": v for k, v in metrics.items()})
             mlflow.log_dict(model.summary(), "model_summary.json")
+            if reference is not None:
+                mlflow.log_dict(reference.to_dict(), REFERENCE_ARTIFACT)
             self._compile(model, sample, tolerance)
             info = mlflow.sklearn.log_model(
                 model,

@@ -24,10 +24,10 @@ from aetheredge.jobclient import RESULT_MARKER
 from train.pipeline import retrain
 
 
-def _when(text: str) -> datetime:
+def when(text: str) -> datetime:
     """An ISO 8601 date or time; UTC when it names no offset."""
-    when = datetime.fromisoformat(text)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,10 +41,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--source", default="synthetic", help="'synthetic', 'postgres' or a Parquet path"
     )
     parser.add_argument(
-        "--since", type=_when, default=None, help="postgres: from (ISO 8601; default 30 days ago)"
+        "--since", type=when, default=None, help="postgres: from (ISO 8601; default 30 days ago)"
     )
     parser.add_argument(
-        "--until", type=_when, default=None, help="postgres: until, excluded (default: now)"
+        "--until", type=when, default=None, help="postgres: until, excluded (default: now)"
     )
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)

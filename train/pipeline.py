@@ -8,11 +8,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from aetheredge.cluster import connect
 from aetheredge.config import ModelKind, Settings
 from aetheredge.data import Window, load_frame, split
+from aetheredge.drift import Reference
+from aetheredge.features import INPUT_NAMES
 from aetheredge.lifecycle import conclude
-from aetheredge.models import build_model
+from aetheredge.models import ForestModel, build_model
 from aetheredge.promotion import Decision, decide
 from aetheredge.registry import Registry, VersionInfo
 from train.distributed import FitReport, default_workers, fit_distributed
@@ -139,6 +143,7 @@ def retrain(
         metrics=metrics,
         sample=data.X_holdout[:2000],
         tags={"aetheredge.kind": kind, "aetheredge.source": source},
+        reference=reference(model, data.X_train, data.X_holdout),
     )
     decision = decide(
         kind,
@@ -165,6 +170,17 @@ def retrain(
         rows=len(data.X_train),
         fit=fit,
         timings=timings,
+    )
+
+
+def reference(model: ForestModel, X_train: np.ndarray, X_holdout: np.ndarray) -> Reference:
+    """The distribution drift is measured against: training inputs, hold-out scores."""
+    names = INPUT_NAMES[model.kind]
+    return Reference.fit(
+        names,
+        X_train[:, : len(names)],
+        model.output(X_holdout),
+        getattr(model, "threshold_", None),
     )
 
 
