@@ -1,0 +1,96 @@
+"""Drift on real Ray, PostgreSQL and Redis: telemetry shifted through the ingest API raises
+an alarm, and exactly one retraining job is submitted and completes."""
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from ray.job_submission import JobStatus, JobSubmissionClient
+
+from aetheredge import events
+from aetheredge.data import holdout_mask, load_frame
+from aetheredge.jobclient import RESULT_MARKER, RETRAIN_KEY, job_result, submit_and_wait
+from jobs import drift
+
+pytestmark = pytest.mark.integration
+
+
+def _fleet(end: datetime) -> pd.DataFrame:
+    """The hold-out part of the champion's training fleet, moved in time to end at ``end``.
+
+    Same hosts and same generator as the reference, so no drift of its own.
+    """
+    frame = load_frame("anomaly", rows=20_000, seed=0)
+    frame = frame[holdout_mask(frame)]
+    return frame.assign(ts=frame.ts + (pd.Timestamp(end) - frame.ts.max()))
+
+
+def _shift(frame: pd.DataFrame) -> pd.DataFrame:
+    """A release that makes every host busier and slower."""
+    return frame.assign(
+        cpu_util=(frame.cpu_util + 0.3).clip(upper=1.0),
+        latency_p99_ms=frame.latency_p99_ms * 3,
+        request_rate=frame.request_rate * 2.5,
+    )
+
+
+def _run(capsys: pytest.CaptureFixture, argv: list[str]) -> dict:
+    """jobs.drift in this process (already joined to the cluster); its result line."""
+    assert drift.main(argv) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(RESULT_MARKER))
+    return json.loads(line.removeprefix(RESULT_MARKER))
+
+
+def test_shift_through_ingest_alarms_once_and_retrains_once(platform, service, capsys):
+    settings, dashboard = platform
+    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    calm, shifted = _fleet(now - timedelta(hours=40)), _shift(_fleet(now - timedelta(minutes=5)))
+    for frame in (calm, shifted):
+        accepted = sum(a["accepted"] for a in service.ingest_frame(frame, 3_000))
+        assert accepted == len(frame)
+    for body in service.predict("anomaly", shifted.to_dict("records")):  # scored now
+        assert body["version"] == "1"
+    time.sleep(2 * settings.log_interval_s + 1)  # the prediction log reaches PostgreSQL
+    client = JobSubmissionClient(dashboard)
+    options = ["--model", "anomaly", "--retrain-rows", "20000", "--n-estimators", "20"]
+    options += ["--linger", "0", "--dashboard", dashboard]
+
+    window = ["--since", str(calm.ts.min()), "--until", str(calm.ts.max() + timedelta(seconds=1))]
+    stable = _run(capsys, [*options, *window])
+    assert not stable["alarm"] and stable["rows"] == len(calm) and stable["retrain_job"] is None
+    assert max(stable["psi"].values()) < settings.drift_psi_threshold, stable["psi"]
+
+    # As users run it: a Ray job, which finds the Jobs API by itself.
+    recent = ["--since", str(shifted.ts.min())]
+    argv = ["python", "-m", "jobs.drift", *options[:-2], *recent]
+    _, status, logs = submit_and_wait(settings, dashboard, argv)
+    assert status == JobStatus.SUCCEEDED, logs[-3000:]
+    alarm = job_result(logs)
+    assert alarm["alarm"] and {"cpu_util", "latency_p99_ms", "request_rate"} <= set(
+        alarm["drifted"]
+    )
+    assert alarm["rows"] == len(shifted) and alarm["scored_rows"] == len(shifted)
+    job = alarm["retrain_job"]
+    assert job is not None and alarm["blocked_by"] is None
+
+    again = _run(capsys, [*options, *recent])  # while that retraining is still on its way
+    assert again["alarm"] and again["retrain_job"] is None and again["blocked_by"] == job
+
+    deadline = time.monotonic() + 600
+    while not (final := client.get_job_status(job)).is_terminal():
+        assert time.monotonic() < deadline
+        time.sleep(2)
+    assert final == JobStatus.SUCCEEDED, client.get_job_logs(job)[-3000:]
+    retrains = [j for j in client.list_jobs() if (j.metadata or {}).get(RETRAIN_KEY) == "anomaly"]
+    assert [j.submission_id for j in retrains] == [job]
+    trail = events.recent(settings, "anomaly", 10)
+    assert [e.event for e in trail if e.event in ("drift_alarm", "retrain")] == [
+        "drift_alarm",
+        "retrain",
+        "drift_alarm",
+    ]
+    assert next(e for e in trail if e.event == "retrain").details["job_id"] == job
+    verdict = job_result(client.get_job_logs(job))
+    assert verdict["model"] == "anomaly" and verdict["version"] != "1"
