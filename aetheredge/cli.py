@@ -3,7 +3,8 @@
 aetheredge up        start local Ray, train missing champions, deploy Serve
 aetheredge status    cluster, champions and served versions
 aetheredge train     retrain a model as a Ray job (promoted only if it wins)
-aetheredge deploy    (re)deploy Serve with the current champions
+aetheredge deploy    (re)deploy Serve following the champions
+aetheredge schedule  run scheduled retraining and drift checks in the foreground
 aetheredge score     score a CSV/JSON file against the running service
 aetheredge ingest    telemetry files to the service; FOCUS cost exports to PostgreSQL
 aetheredge down      stop everything `up` started
@@ -237,6 +238,41 @@ def train(
             since=since,
             until=until,
         )
+
+
+@app.command(name="schedule")
+def schedule_command(
+    runs: Annotated[int | None, typer.Option(help="Stop after this many launches")] = None,
+) -> None:
+    """Run the retraining and drift schedule in the foreground on the local cluster.
+
+    AETHER_RETRAIN_SCHEDULE and AETHER_DRIFT_SCHEDULE (cron, UTC) say when; each task
+    is submitted as a Ray job. Ctrl-C stops.
+    """
+    from datetime import UTC, datetime
+
+    from ray.job_submission import JobSubmissionClient
+
+    from aetheredge.schedule import Task, run, submit, tasks
+
+    settings = Settings()
+    cluster = _running_cluster(settings)
+    client = JobSubmissionClient(cluster.dashboard_url)
+    table = Table(title="Schedule (UTC)")
+    for column in ("task", "cron", "next run"):
+        table.add_column(column)
+    now = datetime.now(UTC)
+    for task in tasks(settings):
+        table.add_row(task.name, task.cron, f"{task.next_run(now):%Y-%m-%d %H:%M}")
+    console.print(table)
+
+    def report(task: Task, due: datetime, outcome: str) -> None:
+        console.print(f"{due:%Y-%m-%d %H:%M} {task.name}: {outcome}")
+
+    try:
+        run(settings, lambda task: submit(task, settings, client), report, runs=runs)
+    except KeyboardInterrupt:
+        console.print("schedule stopped")
 
 
 @app.command(name="deploy")

@@ -165,6 +165,21 @@ class Settings(BaseSettings):
         ge=1,
         description="Rows the log holds in memory; scoring waits for a flush beyond this.",
     )
+    retrain_schedule: str = Field(
+        default="0 3 * * *",
+        description="Cron expression (UTC) for scheduled retraining of every model.",
+    )
+    drift_schedule: str = Field(
+        default="*/30 * * * *",
+        description="Cron expression (UTC) for the drift check of every model.",
+    )
+    retrain_source: str = Field(
+        default="postgres",
+        description="Where scheduled and drift-triggered retraining reads: 'postgres' (the "
+        "last retrain_days), 'synthetic' or a Parquet path.",
+    )
+    retrain_days: float = Field(default=7.0, gt=0, description="Days of data a retrain reads.")
+    retrain_rows: int = Field(default=200_000, ge=100, description="Rows a retrain reads.")
     drift_psi_threshold: float = Field(
         default=0.2, gt=0, description="PSI above which a feature (or the scores) has drifted."
     )
@@ -185,6 +200,15 @@ class Settings(BaseSettings):
     online_ttl_s: int = Field(
         default=7 * 86400, ge=60, description="An entity's baseline expires after this idle."
     )
+
+    @field_validator("retrain_schedule", "drift_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"not a cron expression: {value!r}")
+        return value
 
     @field_validator("home")
     @classmethod

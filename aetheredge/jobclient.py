@@ -11,6 +11,7 @@ import json
 import shlex
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ray.job_submission import JobStatus, JobSubmissionClient
@@ -62,6 +63,24 @@ def retrain_command(
         if value:
             argv += [flag, value]
     return argv
+
+
+def recent_retrain_command(
+    settings: Settings,
+    kind: ModelKind,
+    *,
+    rows: int | None = None,
+    n_estimators: int | None = None,
+) -> list[str]:
+    """The argv of a scheduled or drift-triggered retrain: the recent data of the settings."""
+    since = datetime.now(UTC) - timedelta(days=settings.retrain_days)
+    return retrain_command(
+        kind,
+        rows=rows or settings.retrain_rows,
+        source=settings.retrain_source,
+        n_estimators=n_estimators,
+        since=since.isoformat() if settings.retrain_source == "postgres" else None,
+    )
 
 
 def submit_and_wait(

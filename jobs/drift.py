@@ -7,7 +7,8 @@ Compares the last ``--hours`` (default ``AETHER_DRIFT_WINDOW_HOURS``) of telemet
 cost usage, and of the prediction log, with the champion's reference distribution
 (PSI per feature and of the scores). Above ``AETHER_DRIFT_PSI_THRESHOLD`` it writes a
 ``drift_alarm`` model event and submits ``python -m jobs.retrain`` on recent data
-through the Jobs API, unless a retraining job of that model is pending or running.
+(``AETHER_RETRAIN_SOURCE``, ``_DAYS``, ``_ROWS``) through the Jobs API, unless a
+retraining job of that model is pending or running.
 Prints its report as one JSON line after ``RESULT_MARKER``; exits 0 whether or not it
 found drift, 1 when it could not check.
 """
@@ -29,7 +30,7 @@ from aetheredge.cluster import connect
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
 from aetheredge.data import Window
 from aetheredge.drift import DriftReport
-from aetheredge.jobclient import RESULT_MARKER, retrain_command, submit_retrain_once
+from aetheredge.jobclient import RESULT_MARKER, recent_retrain_command, submit_retrain_once
 from jobs.retrain import when
 
 log = logging.getLogger("jobs.drift")
@@ -47,9 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--until", type=when, default=None, help="window end, excluded")
     parser.add_argument("--no-retrain", action="store_true", help="report and alarm only")
     parser.add_argument("--dashboard", default=None, help="Jobs API; default: this cluster's")
-    parser.add_argument("--retrain-source", default="postgres")
-    parser.add_argument("--retrain-days", type=float, default=7.0, help="retrain on this many")
-    parser.add_argument("--retrain-rows", type=int, default=200_000)
+    parser.add_argument(
+        "--retrain-rows", type=int, default=None, help="default: AETHER_RETRAIN_ROWS"
+    )
     parser.add_argument("--n-estimators", type=int, default=None)
     parser.add_argument(
         "--linger", type=float, default=12.0, help="seconds to stay up so Ray exports the gauges"
@@ -81,13 +82,8 @@ def retrain(
     settings: Settings, kind: ModelKind, args: argparse.Namespace, report: DriftReport
 ) -> dict[str, str | None]:
     """Submit one retraining job for ``kind`` unless one is already on its way."""
-    since = datetime.now(UTC) - timedelta(days=args.retrain_days)
-    argv = retrain_command(
-        kind,
-        rows=args.retrain_rows,
-        source=args.retrain_source,
-        n_estimators=args.n_estimators,
-        since=since.isoformat() if args.retrain_source == "postgres" else None,
+    argv = recent_retrain_command(
+        settings, kind, rows=args.retrain_rows, n_estimators=args.n_estimators
     )
     client = JobSubmissionClient(args.dashboard)
     submitted, blocking = submit_retrain_once(settings, client, kind, argv)

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from ray.job_submission import JobStatus, JobSubmissionClient
 
-from aetheredge import events
+from aetheredge import events, schedule
 from aetheredge.data import holdout_mask, load_frame
 from aetheredge.jobclient import RESULT_MARKER, RETRAIN_KEY, job_result, submit_and_wait
+from aetheredge.schedule import Task
 from jobs import drift
 
 pytestmark = pytest.mark.integration
@@ -94,3 +95,22 @@ def test_shift_through_ingest_alarms_once_and_retrains_once(platform, service, c
     assert next(e for e in trail if e.event == "retrain").details["job_id"] == job
     verdict = job_result(client.get_job_logs(job))
     assert verdict["model"] == "anomaly" and verdict["version"] != "1"
+
+
+def test_scheduled_drift_check_runs_as_a_ray_job(platform):
+    settings, dashboard = platform
+    client = JobSubmissionClient(dashboard)
+    outcome = schedule.submit(Task("drift", "cost", settings.drift_schedule), settings, client)
+    job = outcome.removeprefix("submitted ")
+    deadline = time.monotonic() + 300
+    while not (status := client.get_job_status(job)).is_terminal():
+        assert time.monotonic() < deadline
+        time.sleep(2)
+    logs = client.get_job_logs(job)
+    assert status == JobStatus.SUCCEEDED, logs[-3000:]
+    report = job_result(logs)
+    assert report["model"] == "cost" and "summary" in report
+    if report["retrain_job"]:  # cost usage drifted too: let its retraining finish here
+        while not client.get_job_status(report["retrain_job"]).is_terminal():
+            time.sleep(2)
+    assert client.get_job_info(job).metadata == {schedule.DRIFT_KEY: "cost"}
