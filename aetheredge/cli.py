@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -78,29 +79,56 @@ def _ensure_cluster(settings: Settings) -> LocalCluster:
     return cluster
 
 
-def _train_job(settings: Settings, cluster: LocalCluster, kind: ModelKind, **job: object) -> dict:
-    """Run one retraining Ray job with live progress; return its JSON summary."""
-    from aetheredge.jobclient import RETRAIN_KEY, job_result, retrain_command, submit_and_wait
+def _follow(
+    settings: Settings,
+    cluster: LocalCluster,
+    label: str,
+    job_id: str | None = None,
+    argv: list[str] | None = None,
+    metadata: dict[str, str] | None = None,
+) -> dict:
+    """Submit ``argv`` (or follow ``job_id``) with live progress; return its JSON summary."""
+    from ray.job_submission import JobSubmissionClient
 
-    argv = retrain_command(kind, **job)  # type: ignore[arg-type]
-    with console.status(f"{kind}: submitting Ray job `{' '.join(argv)}`") as status:
+    from aetheredge.jobclient import follow_job, job_result
+
+    client = JobSubmissionClient(cluster.dashboard_url)
+    if job_id is None:
+        job_id = client.submit_job(
+            entrypoint=shlex.join(argv or []),
+            runtime_env={"env_vars": settings.child_env()},
+            metadata=metadata,
+        )
+    with console.status(f"{label}: Ray job {job_id}") as status:
 
         def on_line(line: str) -> None:
             if match := _PROGRESS.search(line):
                 status.update(match.group(1))
                 console.print(f"  [dim]{match.group(1)}[/]")
 
-        job_id, final, logs = submit_and_wait(
-            settings, cluster.dashboard_url, argv, on_line, metadata={RETRAIN_KEY: kind}
-        )
+        final, logs = follow_job(client, job_id, on_line)
     if final != "SUCCEEDED":
         console.print(logs[-3000:], markup=False)
         console.print(f"[red]✗ job {job_id} {final}[/]")
         raise typer.Exit(1)
-    summary = job_result(logs)
-    mark = "[green]promoted[/]" if summary["promoted"] else "[yellow]not promoted[/]"
-    console.print(f"[green]✓[/] {kind} v{summary['version']} {mark} (job {job_id})")
+    return job_result(logs)
+
+
+def _train_job(settings: Settings, cluster: LocalCluster, kind: ModelKind, **job: object) -> dict:
+    """Run one retraining Ray job with live progress; return its JSON summary."""
+    from aetheredge.jobclient import RETRAIN_KEY, retrain_command
+
+    argv = retrain_command(kind, **job)  # type: ignore[arg-type]
+    summary = _follow(settings, cluster, kind, argv=argv, metadata={RETRAIN_KEY: kind})
+    _verdict(summary)
     return summary
+
+
+def _verdict(summary: dict) -> None:
+    mark = "[green]promoted[/]" if summary["promoted"] else "[yellow]rejected[/]"
+    console.print(
+        f"[green]✓[/] {summary['model']} v{summary['version']} {mark}: {summary['reason']}"
+    )
 
 
 def _champions(settings: Settings) -> dict[ModelKind, str | None]:
@@ -395,7 +423,9 @@ def demo(
         int, typer.Option(help="Rows for the `ray job submit` retrain")
     ] = 200_000,
 ) -> None:
-    """The loop end to end on a fresh state dir: train, serve, score, retrain, swap, stop."""
+    """The loop end to end on a fresh state dir: train, serve, score, retrain, promote,
+    reject, roll back, detect drift and retrain, stop."""
+    from aetheredge.demo_lifecycle import drift, rollback, show_events, show_swap
     from aetheredge.jobclient import retrain_command
 
     started = time.perf_counter()
@@ -424,7 +454,7 @@ def demo(
 
             console.rule("4. Telemetry in, baselines from Redis, predictions logged")
             show_data_plane(settings, client, console)
-        console.rule("5. Retrain the cost model with `ray job submit`")
+        console.rule("5. Retrain the cost model with `ray job submit`: the gates promote it")
         argv = [
             str(Path(sys.executable).parent / "ray"),
             "job",
@@ -438,18 +468,32 @@ def demo(
         ]
         console.print(f"$ {' '.join(argv[:4])} … -- {' '.join(argv[argv.index('--') + 1 :])}")
         subprocess.run(argv, check=True)
-        console.rule("6. Serve the new champion")
-        after = _deploy(settings, cluster)
-        for kind in MODEL_KINDS:
-            change = "→" if before[kind] != after[kind] else "= (unchanged)"
-            console.print(f"  {kind}: v{before[kind]} {change} v{after[kind]}")
-        for card in client.models():
-            console.print(
-                f"  {card['kind']} v{card['version']}: "
-                + ", ".join(f"{k}={v:.4g}" for k, v in card["metrics"].items())
-            )
+        champion = _champions(settings)["cost"] or before["cost"]
+        show_swap(console, client, "cost", before["cost"], champion)
         _show_samples(client, rows, kinds=("cost",))
-        console.rule("7. Where to look")
+        console.rule("6. A weaker challenger (2 trees, 5,000 rows) is rejected")
+        _train_job(settings, cluster, "cost", rows=5_000, n_estimators=2, seed=2)
+        show_swap(console, client, "cost", champion, _champions(settings)["cost"] or champion)
+        console.rule("7. Roll the cost model back")
+        rollback(settings, client, console, "cost")
+        if database:
+            console.rule("8. Drift in the telemetry triggers a retraining job")
+            anomaly = _champions(settings)["anomaly"] or before["anomaly"]
+            report = drift(
+                client,
+                console,
+                rows,
+                lambda argv: _follow(settings, cluster, "drift check", argv=argv),
+            )
+            if report["retrain_job"]:
+                retrained = _follow(
+                    settings, cluster, "anomaly retrain", job_id=report["retrain_job"]
+                )
+                _verdict(retrained)
+                show_swap(console, client, "anomaly", anomaly, _champions(settings)["anomaly"])
+            console.rule("9. The lifecycle's audit trail: `aetheredge models events`")
+            show_events(settings, console)
+        console.rule("Where to look")
         _endpoints(settings, cluster)
     finally:
         with console.status("Shutting down…"):

@@ -103,6 +103,17 @@ def submit_and_wait(
         runtime_env={"env_vars": settings.child_env() | (env or {})},
         metadata=metadata,
     )
+    status, logs = follow_job(client, job_id, on_line, timeout_s)
+    return job_id, status, logs
+
+
+def follow_job(
+    client: JobSubmissionClient,
+    job_id: str,
+    on_line: Callable[[str], None] = lambda line: None,
+    timeout_s: float = 1800.0,
+) -> tuple[JobStatus, str]:
+    """Feed a job's new log lines to ``on_line`` until it ends; its status and full log."""
     seen = 0
     deadline = time.monotonic() + timeout_s
     while True:
@@ -113,7 +124,7 @@ def submit_and_wait(
             on_line(line)
         seen = len(lines)
         if status.is_terminal():
-            return job_id, status, logs
+            return status, logs
         if time.monotonic() > deadline:
             client.stop_job(job_id)
             raise TimeoutError(f"job {job_id} still {status} after {timeout_s:.0f}s; stopped it")
