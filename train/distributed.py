@@ -87,8 +87,9 @@ def _fit_share(config: dict[str, Any]) -> None:
     restored = sum(len(f.estimators_) for f in grown)
     fault = faults.planned() if restarts == 0 else None
     for round_ in range(len(grown), config["rounds"]):
-        if fault is not None:
-            fault.fire_if_due(rank, round_)
+        if fault is not None and fault.due(rank, round_):
+            ray.train.get_all_reported_checkpoints()  # the restart must see finished rounds
+            fault.fire()
         seed = _round_seed(model.random_state, rank, round_)
         forest = model.make_forest(chunks[round_], seed, data_fraction=len(X) / config["rows"])
         grown.append(forest.fit(X, y))

@@ -20,8 +20,6 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-import ray.train
-
 ENV = "AETHER_TRAIN_FAULT"
 _SPEC = re.compile(r"^(kill|stall)@(\d+):(\d+)$")
 log = logging.getLogger(__name__)
@@ -35,12 +33,11 @@ class Fault:
     rank: int
     round: int
 
-    def fire_if_due(self, rank: int, round_: int) -> None:
-        if (rank, round_) != (self.rank, self.round):
-            return
-        # Let Ray Train register the rounds already reported, so the restart sees them.
-        ray.train.get_all_reported_checkpoints()
-        log.warning("%s: %s worker %d at round %d", ENV, self.action, rank, round_)
+    def due(self, rank: int, round_: int) -> bool:
+        return (rank, round_) == (self.rank, self.round)
+
+    def fire(self) -> None:
+        log.warning("%s: %s worker %d at round %d", ENV, self.action, self.rank, self.round)
         if self.action == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(3600)

@@ -16,14 +16,12 @@ def test_no_fault_unless_the_variable_is_set(monkeypatch):
         faults.planned()
 
 
-def test_a_fault_fires_only_at_its_rank_and_round(monkeypatch):
+def test_a_fault_is_due_only_at_its_rank_and_round(monkeypatch):
     slept = []
     monkeypatch.setattr(faults.time, "sleep", slept.append)
     stall = faults.Fault("stall", 1, 2)
-    stall.fire_if_due(0, 2)
-    stall.fire_if_due(1, 1)
-    assert slept == []
-    stall.fire_if_due(1, 2)
+    assert not stall.due(0, 2) and not stall.due(1, 1) and stall.due(1, 2)
+    stall.fire()
     assert slept == [3600]
 
 
