@@ -54,14 +54,17 @@ def rollback(settings: Settings, client: ServiceClient, console: Console, kind: 
     show_swap(console, client, kind, current, restored)
 
 
-def shifted_fleet(rows: int) -> pd.DataFrame:
-    """The anomaly model's hold-out hosts after a release that made them busier and slower,
-    stamped as the last hours before now."""
+def training_hosts(rows: int, end: datetime) -> pd.DataFrame:
+    """The hold-out hosts of the anomaly model's synthetic training fleet (``rows`` rows,
+    seed 0), moved in time so their last row is at ``end`` (naive UTC)."""
     frame = load_frame("anomaly", rows=rows, seed=0)
     frame = frame[holdout_mask(frame)]
-    now = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None)).floor("min")
+    return frame.assign(ts=frame.ts + (pd.Timestamp(end) - frame.ts.max()))
+
+
+def released(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` after a release that made every host busier and slower."""
     return frame.assign(
-        ts=frame.ts + (now - frame.ts.max()),
         cpu_util=(frame.cpu_util + 0.3).clip(upper=1.0),
         latency_p99_ms=frame.latency_p99_ms * 3,
         request_rate=frame.request_rate * 2.5,
@@ -75,7 +78,8 @@ def drift(
     submit: Callable[[list[str]], dict],
 ) -> dict:
     """Shifted telemetry in, scored, then the drift job; returns the drift job's report."""
-    fleet = shifted_fleet(rows)
+    now = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
+    fleet = released(training_hosts(rows, now))
     accepted = sum(a["accepted"] for a in client.ingest_frame(fleet, 5_000))
     scored = sum(len(b["results"]) for b in client.predict("anomaly", fleet.to_dict("records")))
     console.print(f"ingested {accepted:,} shifted telemetry rows, scored {scored:,} of them")

@@ -7,37 +7,17 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pandas as pd
 import pytest
 import ray
 from ray.job_submission import JobStatus, JobSubmissionClient
 
 from aetheredge import events, schedule
-from aetheredge.data import holdout_mask, load_frame
+from aetheredge.demo_lifecycle import released, training_hosts
 from aetheredge.jobclient import RESULT_MARKER, RETRAIN_KEY, job_result, submit_and_wait
 from aetheredge.schedule import Task
 from jobs import drift
 
 pytestmark = pytest.mark.integration
-
-
-def _fleet(end: datetime) -> pd.DataFrame:
-    """The hold-out part of the champion's training fleet, moved in time to end at ``end``.
-
-    Same hosts and same generator as the reference, so no drift of its own.
-    """
-    frame = load_frame("anomaly", rows=20_000, seed=0)
-    frame = frame[holdout_mask(frame)]
-    return frame.assign(ts=frame.ts + (pd.Timestamp(end) - frame.ts.max()))
-
-
-def _shift(frame: pd.DataFrame) -> pd.DataFrame:
-    """A release that makes every host busier and slower."""
-    return frame.assign(
-        cpu_util=(frame.cpu_util + 0.3).clip(upper=1.0),
-        latency_p99_ms=frame.latency_p99_ms * 3,
-        request_rate=frame.request_rate * 2.5,
-    )
 
 
 def _scrape(port: int) -> str:
@@ -54,7 +34,8 @@ def _run(capsys: pytest.CaptureFixture, argv: list[str]) -> dict:
 def test_shift_through_ingest_alarms_once_and_retrains_once(platform, service, capsys):
     settings, dashboard = platform
     now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    calm, shifted = _fleet(now - timedelta(hours=40)), _shift(_fleet(now - timedelta(minutes=5)))
+    calm = training_hosts(20_000, now - timedelta(hours=40))  # the reference's own hosts
+    shifted = released(training_hosts(20_000, now - timedelta(minutes=5)))
     for frame in (calm, shifted):
         accepted = sum(a["accepted"] for a in service.ingest_frame(frame, 3_000))
         assert accepted == len(frame)

@@ -1,0 +1,1 @@
+"""Kubernetes manifests checked offline: KubeRay CRD schemas and the operator's own rules."""
