@@ -1,0 +1,174 @@
+"""The kuberay/ overlays, rendered with `kubectl kustomize` and validated offline:
+KubeRay CRD schemas, operator rules, Ray's Serve config schema, Kubernetes API schemas."""
+
+import copy
+import shutil
+
+import pytest
+import yaml
+
+from aetheredge.config import Settings
+from aetheredge.k8s.crds import crd_directory
+from aetheredge.k8s.manifests import ENVIRONMENTS, KUBERAY, problems, render
+
+if shutil.which("kubectl") is None or not crd_directory().is_dir():
+    pytest.skip(
+        "needs kubectl (for `kubectl kustomize`) and the KubeRay CRDs at "
+        f"{crd_directory()} (AETHER_KUBERAY_CRDS)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module", params=ENVIRONMENTS)
+def rendered(request) -> tuple[str, list[dict]]:
+    return request.param, render(KUBERAY / "overlays" / request.param)
+
+
+def _one(objects: list[dict], kind: str) -> dict:
+    (found,) = [o for o in objects if o["kind"] == kind]
+    return found
+
+
+def _pods(obj: dict) -> list[dict]:
+    """Every pod spec inside ``obj`` (Ray groups, submitter, workload templates)."""
+    spec = obj.get("spec", {})
+    clusters = [spec.get("rayClusterConfig"), spec.get("rayClusterSpec")]
+    clusters.append((spec.get("jobTemplate") or {}).get("rayClusterSpec"))
+    pods = [spec.get("template", {}).get("spec")]
+    pods.append((spec.get("submitterPodTemplate") or {}).get("spec"))
+    for cluster in filter(None, clusters):
+        groups = [cluster["headGroupSpec"], *cluster.get("workerGroupSpecs", [])]
+        pods += [g["template"]["spec"] for g in groups]
+    return [p for p in pods if p]
+
+
+def test_every_overlay_renders_valid_objects(rendered):
+    _, objects = rendered
+    assert {o["kind"] for o in objects} >= {"RayService", "RayJob", "RayCronJob", "StatefulSet"}
+    assert all(o["metadata"]["namespace"].startswith("aetheredge") for o in objects)
+    assert [str(p) for p in problems(objects)] == []
+
+
+def test_pods_run_locked_down(rendered):
+    _, objects = rendered
+    pods = [p for o in objects for p in _pods(o)]
+    assert len(pods) >= 9
+    for pod in pods:
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["automountServiceAccountToken"] is False
+        for container in pod["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, container["name"]
+            assert context["allowPrivilegeEscalation"] is False
+            assert context["capabilities"] == {"drop": ["ALL"]}
+            assert container["resources"]["limits"]["memory"]
+            mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
+            assert "/tmp" in mounts or container["name"] in ("redis", "mlflow"), container
+
+
+def test_secrets_are_referenced_never_inlined(rendered):
+    _, objects = rendered
+    assert not [o for o in objects if o["kind"] == "Secret"]
+    text = yaml.safe_dump_all(objects)
+    for pod in (p for o in objects for p in _pods(o)):
+        for container in pod["containers"]:
+            for variable in container.get("env", []):
+                if any(w in variable["name"] for w in ("PASSWORD", "DATABASE_URL", "REDIS_URL")):
+                    assert "valueFrom" in variable and "value" not in variable
+    assert "aetheredge-secrets" in text
+
+
+def test_serving_shape(rendered):
+    _, objects = rendered
+    service = _one(objects, "RayService")
+    cluster = service["spec"]["rayClusterConfig"]
+    assert service["spec"]["excludeHeadPodFromServeSvc"] is True
+    assert cluster["headGroupSpec"]["rayStartParams"]["num-cpus"] == "0"
+    assert cluster["enableInTreeAutoscaling"] is True and cluster["authOptions"]["mode"] == "token"
+    assert cluster["gcsFaultToleranceOptions"]["redisPassword"]["valueFrom"]
+    home = _one(objects, "ConfigMap")["data"]["AETHER_HOME"]
+    for pod in _pods(service):
+        ray = pod["containers"][0]
+        env = {e["name"]: e.get("value") for e in ray["env"]}
+        assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
+        assert env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1"
+        assert home in {m["mountPath"] for m in ray["volumeMounts"]}  # the spill file's dir
+        assert ray["readinessProbe"] and ray["livenessProbe"]
+        assert ray["lifecycle"]["preStop"]["exec"]["command"] == ["ray", "stop"]
+    config = yaml.safe_load(service["spec"]["serveConfigV2"])
+    (deployment,) = config["applications"][0]["deployments"]
+    assert deployment["user_config"]["versions"] == {"anomaly": None, "cost": None}
+
+
+def test_redis_keeps_an_append_only_file():
+    objects = render(KUBERAY / "overlays" / "production")
+    redis = next(
+        o for o in objects if o["kind"] == "StatefulSet" and o["metadata"]["name"] == "redis"
+    )
+    args = redis["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[args.index("--appendonly") + 1] == "yes"
+    assert redis["spec"]["volumeClaimTemplates"]
+
+
+def test_scheduled_retraining_matches_the_job_and_the_settings():
+    objects = render(KUBERAY / "overlays" / "production")
+    cron, job = _one(objects, "RayCronJob"), _one(objects, "RayJob")
+    assert cron["spec"]["schedule"] == Settings().retrain_schedule
+    assert cron["spec"]["jobTemplate"] == job["spec"]
+
+
+def test_production_scales_furthest():
+    bounds = {}
+    for env in ENVIRONMENTS:
+        service = _one(render(KUBERAY / "overlays" / env), "RayService")
+        group = service["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]
+        bounds[env] = (group["minReplicas"], group["maxReplicas"])
+    assert bounds["development"] < bounds["staging"] < bounds["production"]
+
+
+@pytest.fixture(scope="module")
+def production() -> list[dict]:
+    return render(KUBERAY / "overlays" / "production")
+
+
+def _broken(objects: list[dict], kind: str, name: str, edit) -> list[str]:
+    objects = copy.deepcopy(objects)
+    edit(next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name))
+    return [str(p) for p in problems(objects)]
+
+
+def test_broken_core_objects_are_refused_with_a_reason(production):
+    def wrong_type(o):
+        o["spec"]["replicas"] = "two"
+
+    def unknown_field(o):
+        o["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
+
+    def missing(o):
+        del o["spec"]["selector"]
+
+    for edit, says in (
+        (wrong_type, "'two' is not of type"),
+        (unknown_field, "'imagePullPolicyy' was unexpected"),
+        (missing, "'selector' is a required property"),
+    ):
+        found = _broken(production, "StatefulSet", "redis", edit)
+        assert any(p.startswith("StatefulSet/redis") and says in p for p in found), found
+
+
+def test_broken_serve_configs_are_refused(production):
+    def bad_import(o):
+        o["spec"]["serveConfigV2"] = o["spec"]["serveConfigV2"].replace(
+            "serve.app:app", "serve.nosuch:app"
+        )
+
+    def bad_field(o):
+        o["spec"]["serveConfigV2"] = o["spec"]["serveConfigV2"].replace(
+            "max_ongoing_requests: 128", "max_ongoing_requests: lots"
+        )
+
+    found = _broken(production, "RayService", "aetheredge", bad_import)
+    assert any("import_path serve.nosuch:app" in p for p in found), found
+    found = _broken(production, "RayService", "aetheredge", bad_field)
+    assert any("serveConfigV2" in p and "max_ongoing_requests" in p for p in found), found
