@@ -27,22 +27,17 @@ from ray.util.metrics import Gauge
 
 from aetheredge import events, monitor
 from aetheredge.cluster import connect
-from aetheredge.config import MODEL_KINDS, ModelKind, Settings
+from aetheredge.config import ModelKind, Settings
 from aetheredge.data import Window
 from aetheredge.drift import DriftReport
 from aetheredge.jobclient import RESULT_MARKER, recent_retrain_command, submit_retrain_once
-from jobs.retrain import when
+from jobs.args import job_parser, when
 
 log = logging.getLogger("jobs.drift")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m jobs.drift",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--model", choices=MODEL_KINDS, required=True)
+    parser = job_parser("jobs.drift", __doc__)
     parser.add_argument("--hours", type=float, default=None, help="window: the last HOURS")
     parser.add_argument("--since", type=when, default=None, help="window start (ISO 8601)")
     parser.add_argument("--until", type=when, default=None, help="window end, excluded")

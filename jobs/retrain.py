@@ -16,27 +16,16 @@ import argparse
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 
-from aetheredge.config import MODEL_KINDS
 from aetheredge.data import Window
 from aetheredge.jobclient import RESULT_MARKER
+from jobs.args import job_parser, when
 from train.pipeline import retrain
 
 
-def when(text: str) -> datetime:
-    """An ISO 8601 date or time; UTC when it names no offset."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m jobs.retrain",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--model", choices=MODEL_KINDS, required=True)
+    parser = job_parser("jobs.retrain", __doc__)
     parser.add_argument(
         "--source", default="synthetic", help="'synthetic', 'postgres' or a Parquet path"
     )

@@ -41,27 +41,11 @@ def test_tolerance_forgives_small_regressions_only():
 
 
 def test_lower_is_better_for_cost_metrics():
-    win = decide(
-        "cost",
-        "2",
-        {"mae": 1.5, "mape": 0.09},
-        "1",
-        CHAMPION,
-        compiled=True,
-        margin=0.01,
-        tolerance=0.0,
-    )
-    assert win.promoted
-    mape_worse = decide(
-        "cost",
-        "2",
-        {"mae": 1.5, "mape": 0.11},
-        "1",
-        CHAMPION,
-        compiled=True,
-        margin=0.01,
-        tolerance=0.0,
-    )
+    def cost(**metrics: float):
+        return decide("cost", "2", metrics, "1", CHAMPION, compiled=True, margin=0.01, tolerance=0)
+
+    assert cost(mae=1.5, mape=0.09).promoted
+    mape_worse = cost(mae=1.5, mape=0.11)
     assert not mape_worse.promoted and "mape" in mape_worse.reason
 
 

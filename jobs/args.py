@@ -1,0 +1,25 @@
+"""What every job's command line shares: the model it works on, and ISO 8601 times."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from aetheredge.config import MODEL_KINDS
+
+
+def when(text: str) -> datetime:
+    """An ISO 8601 date or time; UTC when it names no offset."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def job_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """A parser for ``python -m <module>`` (its ``doc`` as help) taking ``--model``."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {module}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", choices=MODEL_KINDS, required=True)
+    return parser
