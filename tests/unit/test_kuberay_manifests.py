@@ -53,10 +53,12 @@ def test_pods_run_locked_down(rendered):
     _, objects = rendered
     pods = [p for o in objects for p in _pods(o)]
     assert len(pods) >= 9
+    service_head = _one(objects, "RayService")["spec"]["rayClusterConfig"]["headGroupSpec"]
     for pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-        assert pod["automountServiceAccountToken"] is False
+        # only the serving head's autoscaler needs the Kubernetes API
+        assert pod["automountServiceAccountToken"] is (pod is service_head["template"]["spec"])
         for container in pod["containers"]:
             context = container["securityContext"]
             assert context["readOnlyRootFilesystem"] is True, container["name"]
@@ -172,3 +174,33 @@ def test_broken_serve_configs_are_refused(production):
     assert any("import_path serve.nosuch:app" in p for p in found), found
     found = _broken(production, "RayService", "aetheredge", bad_field)
     assert any("serveConfigV2" in p and "max_ongoing_requests" in p for p in found), found
+
+
+RAY_INTERNAL_PORTS = {6379, 8265, 10001}
+
+
+def test_network_is_default_deny_and_ray_internals_stay_inside(rendered):
+    _, objects = rendered
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    deny = next(p for p in policies if p["metadata"]["name"] == "default-deny")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    for policy in policies:
+        for rule in policy["spec"].get("ingress", []):
+            outside = any("namespaceSelector" in peer for peer in rule.get("from", []))
+            if outside:
+                ports = {p["port"] for p in rule.get("ports", [])}
+                assert ports and not ports & RAY_INTERNAL_PORTS, policy["metadata"]["name"]
+    budgets = {o["metadata"]["name"] for o in objects if o["kind"] == "PodDisruptionBudget"}
+    assert budgets == {"scorers", "state"}
+
+
+def test_tls_everywhere_but_development(rendered):
+    env, objects = rendered
+    ingress = _one(objects, "Ingress")
+    annotations = ingress["metadata"]["annotations"]
+    assert int(annotations["nginx.ingress.kubernetes.io/limit-rps"]) > 0
+    if env == "development":
+        assert "tls" not in ingress["spec"]
+    else:
+        assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
+        assert annotations["cert-manager.io/cluster-issuer"].startswith("letsencrypt")
