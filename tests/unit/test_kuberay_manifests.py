@@ -33,8 +33,10 @@ def _pods(obj: dict) -> list[dict]:
     """Every pod spec inside ``obj`` (Ray groups, submitter, workload templates)."""
     spec = obj.get("spec", {})
     clusters = [spec.get("rayClusterConfig"), spec.get("rayClusterSpec")]
-    clusters.append((spec.get("jobTemplate") or {}).get("rayClusterSpec"))
+    template = spec.get("jobTemplate") or {}
+    clusters.append(template.get("rayClusterSpec"))  # a RayCronJob's
     pods = [spec.get("template", {}).get("spec")]
+    pods.append(template.get("spec", {}).get("template", {}).get("spec"))  # a CronJob's
     pods.append((spec.get("submitterPodTemplate") or {}).get("spec"))
     for cluster in filter(None, clusters):
         groups = [cluster["headGroupSpec"], *cluster.get("workerGroupSpecs", [])]
@@ -44,7 +46,9 @@ def _pods(obj: dict) -> list[dict]:
 
 def test_every_overlay_renders_valid_objects(rendered):
     _, objects = rendered
-    assert {o["kind"] for o in objects} >= {"RayService", "RayJob", "RayCronJob", "StatefulSet"}
+    kinds = [o["kind"] for o in objects]
+    assert set(kinds) >= {"RayService", "RayJob", "StatefulSet", "NetworkPolicy", "Ingress"}
+    assert kinds.count("RayCronJob") + kinds.count("CronJob") == 1  # one schedule
     assert all(o["metadata"]["namespace"].startswith("aetheredge") for o in objects)
     assert [str(p) for p in problems(objects)] == []
 
@@ -54,11 +58,13 @@ def test_pods_run_locked_down(rendered):
     pods = [p for o in objects for p in _pods(o)]
     assert len(pods) >= 9
     service_head = _one(objects, "RayService")["spec"]["rayClusterConfig"]["headGroupSpec"]
+    api_users = [service_head["template"]["spec"]]  # the autoscaler scales worker pods
+    api_users += [p for p in pods if p.get("serviceAccountName") == "aetheredge-scheduler"]
     for pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
-        # only the serving head's autoscaler needs the Kubernetes API
-        assert pod["automountServiceAccountToken"] is (pod is service_head["template"]["spec"])
+        # only pods that use the Kubernetes API get a service-account token
+        assert pod["automountServiceAccountToken"] is any(pod is p for p in api_users)
         for container in pod["containers"]:
             context = container["securityContext"]
             assert context["readOnlyRootFilesystem"] is True, container["name"]
@@ -89,7 +95,8 @@ def test_serving_shape(rendered):
     assert cluster["headGroupSpec"]["rayStartParams"]["num-cpus"] == "0"
     assert cluster["enableInTreeAutoscaling"] is True and cluster["authOptions"]["mode"] == "token"
     assert cluster["gcsFaultToleranceOptions"]["redisPassword"]["valueFrom"]
-    home = _one(objects, "ConfigMap")["data"]["AETHER_HOME"]
+    settings = next(o for o in objects if o["metadata"]["name"] == "aetheredge-settings")
+    home = settings["data"]["AETHER_HOME"]
     for pod in _pods(service):
         ray = pod["containers"][0]
         env = {e["name"]: e.get("value") for e in ray["env"]}
@@ -114,10 +121,24 @@ def test_redis_keeps_an_append_only_file():
 
 
 def test_scheduled_retraining_matches_the_job_and_the_settings():
-    objects = render(KUBERAY / "overlays" / "production")
-    cron, job = _one(objects, "RayCronJob"), _one(objects, "RayJob")
+    staging = render(KUBERAY / "overlays" / "staging")
+    cron, job = _one(staging, "RayCronJob"), _one(staging, "RayJob")
     assert cron["spec"]["schedule"] == Settings().retrain_schedule
     assert cron["spec"]["jobTemplate"] == job["spec"]
+    # production: a plain CronJob (no alpha feature gate) creating that RayJob
+    production = render(KUBERAY / "overlays" / "production")
+    assert not [o for o in production if o["kind"] == "RayCronJob"]
+    plain = _one(production, "CronJob")
+    assert plain["spec"]["schedule"] == Settings().retrain_schedule
+    pod = plain["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if "configMap" in v]
+    source = next(o for o in production if o["metadata"]["name"] == volume["configMap"]["name"])
+    created = yaml.safe_load(source["data"]["rayjob.yaml"])
+    assert created["kind"] == "RayJob" and created["spec"]["entrypoint"].startswith(
+        "python -m jobs.retrain"
+    )
+    assert "  name: aetheredge-retrain" in source["data"]["rayjob.yaml"].splitlines()
+    assert [str(p) for p in problems([created])] == []
 
 
 def test_production_scales_furthest():
