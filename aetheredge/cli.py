@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aetheredge.cli_db import db
-from aetheredge.cli_models import models
+from aetheredge.cli_models import events_table, models
 from aetheredge.client import ServiceClient
 from aetheredge.cluster import LocalCluster, free_port, port_open
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
@@ -90,15 +89,11 @@ def _follow(
     """Submit ``argv`` (or follow ``job_id``) with live progress; return its JSON summary."""
     from ray.job_submission import JobSubmissionClient
 
-    from aetheredge.jobclient import follow_job, job_result
+    from aetheredge.jobclient import follow_job, job_result, submit_job
 
     client = JobSubmissionClient(cluster.dashboard_url)
     if job_id is None:
-        job_id = client.submit_job(
-            entrypoint=shlex.join(argv or []),
-            runtime_env={"env_vars": settings.child_env()},
-            metadata=metadata,
-        )
+        job_id = submit_job(settings, client, argv or [], metadata=metadata)
     with console.status(f"{label}: Ray job {job_id}") as status:
 
         def on_line(line: str) -> None:
@@ -425,7 +420,7 @@ def demo(
 ) -> None:
     """The loop end to end on a fresh state dir: train, serve, score, retrain, promote,
     reject, roll back, detect drift and retrain, stop."""
-    from aetheredge.demo_lifecycle import drift, rollback, show_events, show_swap
+    from aetheredge.demo_lifecycle import drift, rollback, show_swap
     from aetheredge.jobclient import retrain_command
 
     started = time.perf_counter()
@@ -492,7 +487,7 @@ def demo(
                 _verdict(retrained)
                 show_swap(console, client, "anomaly", anomaly, _champions(settings)["anomaly"])
             console.rule("9. The lifecycle's audit trail: `aetheredge models events`")
-            show_events(settings, console)
+            console.print(events_table(settings, limit=12))
         console.rule("Where to look")
         _endpoints(settings, cluster)
     finally:

@@ -91,19 +91,15 @@ def rollback(kind: str, reason: Reason = "manual rollback") -> None:
     console.print(f"[green]✓[/] {kind} champion rolled back: v{current} → v{restored}")
 
 
-@models.command(name="events")
-def list_events(
-    model: Annotated[str | None, typer.Option("--model", "-m", help="anomaly or cost")] = None,
-    limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
-) -> None:
-    """Promotions, rejections, rollbacks, drift alarms and retrains, newest first."""
+def events_table(settings: Settings, model: ModelKind | None = None, limit: int = 20) -> Table:
+    """The latest ``model_events`` rows (of ``model``, or of all), newest first."""
     from aetheredge import events
 
-    table = Table(title="model_events")
+    table = Table(title="model_events (newest first)")
     for column in ("when (UTC)", "model", "event", "version", "previous", "why"):
         table.add_column(column)
-    for e in events.recent(Settings(), _kind(model) if model else None, limit):
-        why = e.details.get("reason") or e.details.get("summary") or ""
+    for e in events.recent(settings, model, limit):
+        why = e.details.get("reason") or e.details.get("summary") or e.details.get("job_id", "")
         table.add_row(
             e.ts.strftime("%Y-%m-%d %H:%M:%S"),
             e.model,
@@ -112,4 +108,13 @@ def list_events(
             e.previous_version or "",
             str(why),
         )
-    console.print(table)
+    return table
+
+
+@models.command(name="events")
+def list_events(
+    model: Annotated[str | None, typer.Option("--model", "-m", help="anomaly or cost")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
+) -> None:
+    """Promotions, rejections, rollbacks, drift alarms and retrains, newest first."""
+    console.print(events_table(Settings(), _kind(model) if model else None, limit))

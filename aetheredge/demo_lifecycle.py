@@ -14,7 +14,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from aetheredge import events, lifecycle
+from aetheredge import lifecycle
 from aetheredge.client import ServiceClient
 from aetheredge.config import ModelKind, Settings
 from aetheredge.data import holdout_mask, load_frame
@@ -95,13 +95,3 @@ def drift(
     console.print(table)
     console.print(report["summary"])
     return report
-
-
-def show_events(settings: Settings, console: Console) -> None:
-    table = Table(title="model_events (newest first)")
-    for column in ("model", "event", "version", "previous", "why"):
-        table.add_column(column)
-    for e in events.recent(settings, limit=12):
-        why = e.details.get("reason") or e.details.get("summary") or e.details.get("job_id", "")
-        table.add_row(e.model, e.event, e.version or "", e.previous_version or "", str(why))
-    console.print(table)

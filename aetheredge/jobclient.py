@@ -83,6 +83,22 @@ def recent_retrain_command(
     )
 
 
+def submit_job(
+    settings: Settings,
+    client: JobSubmissionClient,
+    argv: list[str],
+    *,
+    metadata: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Submit ``argv`` as a Ray job with these settings (plus ``env``); its id."""
+    return client.submit_job(
+        entrypoint=shlex.join(argv),
+        runtime_env={"env_vars": settings.child_env() | (env or {})},
+        metadata=metadata,
+    )
+
+
 def submit_and_wait(
     settings: Settings,
     dashboard_url: str,
@@ -98,11 +114,7 @@ def submit_and_wait(
     final status and its full log.
     """
     client = JobSubmissionClient(dashboard_url)
-    job_id = client.submit_job(
-        entrypoint=shlex.join(argv),
-        runtime_env={"env_vars": settings.child_env() | (env or {})},
-        metadata=metadata,
-    )
+    job_id = submit_job(settings, client, argv, metadata=metadata, env=env)
     status, logs = follow_job(client, job_id, on_line, timeout_s)
     return job_id, status, logs
 
@@ -151,10 +163,7 @@ async def _submit_once(
         if running := await asyncio.to_thread(active_retrain, client, kind):
             return None, running
         job_id = await asyncio.to_thread(
-            client.submit_job,
-            entrypoint=shlex.join(argv),
-            runtime_env={"env_vars": settings.child_env()},
-            metadata={RETRAIN_KEY: kind},
+            submit_job, settings, client, argv, metadata={RETRAIN_KEY: kind}
         )
         return job_id, None
     finally:

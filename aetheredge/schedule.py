@@ -10,7 +10,6 @@ the same model is pending or running (:func:`aetheredge.jobclient.submit_retrain
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from croniter import croniter
 from ray.job_submission import JobSubmissionClient
 
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
-from aetheredge.jobclient import recent_retrain_command, submit_retrain_once
+from aetheredge.jobclient import recent_retrain_command, submit_job, submit_retrain_once
 
 DRIFT_KEY = "aetheredge.drift"  # job metadata: the model kind a drift job checks
 
@@ -55,12 +54,8 @@ def submit(task: Task, settings: Settings, client: JobSubmissionClient) -> str:
         argv = recent_retrain_command(settings, task.kind)
         job, blocking = submit_retrain_once(settings, client, task.kind, argv)
         return f"submitted {job}" if job else f"skipped: retraining {blocking} still on its way"
-    job = client.submit_job(
-        entrypoint=shlex.join(["python", "-m", "jobs.drift", "--model", task.kind]),
-        runtime_env={"env_vars": settings.child_env()},
-        metadata={DRIFT_KEY: task.kind},
-    )
-    return f"submitted {job}"
+    argv = ["python", "-m", "jobs.drift", "--model", task.kind]
+    return f"submitted {submit_job(settings, client, argv, metadata={DRIFT_KEY: task.kind})}"
 
 
 def run(

@@ -44,18 +44,21 @@ class ModelSwapper:
     def following(self, kind: ModelKind) -> bool:
         return kind not in self.pinned
 
-    async def load(self, kind: ModelKind, version: str, *, again: bool = False) -> str:
-        """Load ``version`` of ``kind`` unless it already serves (or ``again``)."""
+    async def load(self, kind: ModelKind, version: str, *, again: bool = False) -> bool:
+        """Load ``version`` of ``kind`` unless it already serves (or ``again``).
+
+        Whether it loaded anything.
+        """
         runtime = self.runtimes[kind]
         async with self._locks[kind]:
             if runtime.ready and runtime.version == version and not again:
-                return version
+                return False
             fallbacks, started = runtime.fallbacks, time.perf_counter()
-            loaded = await asyncio.to_thread(runtime.load, version)
+            await asyncio.to_thread(runtime.load, version)
             self.on_load(
                 kind, runtime, runtime.fallbacks - fallbacks, time.perf_counter() - started
             )
-            return loaded
+            return True
 
     async def pin(self, versions: Mapping[ModelKind, str | None], *, again: bool = False) -> None:
         """Serve ``versions`` (None: follow the champion), loading what is not loaded yet.
@@ -85,17 +88,17 @@ class ModelSwapper:
                 continue
             if champion is None:
                 continue
-            if runtime.ready and runtime.version == champion.version and not again:
-                continue
             old = runtime.version if runtime.ready else None
             try:
-                swapped[kind] = await self.load(kind, champion.version, again=again)
+                if not await self.load(kind, champion.version, again=again):
+                    continue
             except Exception:  # a broken version never replaces a working one
                 log.exception(
                     "%s v%s failed to load; still serving v%s", kind, champion.version, old
                 )
                 continue
-            log.info("%s champion moved: v%s -> v%s, swapped in place", kind, old, swapped[kind])
+            swapped[kind] = champion.version
+            log.info("%s: v%s -> v%s, swapped in place", kind, old, champion.version)
         return swapped
 
     async def _poll(self) -> None:

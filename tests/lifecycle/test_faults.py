@@ -7,7 +7,7 @@ import pytest
 from ray.job_submission import JobStatus, JobSubmissionClient
 
 from aetheredge.config import MODEL_KINDS
-from aetheredge.jobclient import job_result, retrain_command, submit_and_wait
+from aetheredge.jobclient import job_result, retrain_command, submit_and_wait, submit_job
 from aetheredge.registry import Registry
 from train.faults import ENV
 
@@ -50,10 +50,7 @@ def test_a_job_stopped_mid_fit_changes_nothing(platform, first_versions):
     registry = Registry(settings)
     before = _registry_state(registry)
     client = JobSubmissionClient(dashboard)
-    job = client.submit_job(
-        entrypoint=" ".join(JOB),
-        runtime_env={"env_vars": settings.child_env() | ROUNDS | {ENV: "stall@0:1"}},
-    )
+    job = submit_job(settings, client, JOB, env=ROUNDS | {ENV: "stall@0:1"})
     deadline = time.monotonic() + 300
     while "Ray Train fit of" not in client.get_job_logs(job):
         assert time.monotonic() < deadline and not client.get_job_status(job).is_terminal()
