@@ -17,6 +17,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# checkov pins packaging<24, which Ray 2.60 cannot use: it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: | $(VENV)/.installed
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python 'checkov>=3.2,<4'
+	touch $@
+
 demo: install  ## train -> serve -> score -> `ray job submit` retrain -> new champion served
 	$(BIN)/aetheredge demo
 
@@ -29,10 +36,10 @@ down: install
 status: install
 	$(BIN)/aetheredge status
 
-test: install  ## lint, then the whole suite (unit tests, then one shared Ray cluster)
+test: install $(CHECKOV_VENV)/.installed  ## lint, then the whole suite (unit tests, then one shared Ray cluster)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	AETHER_CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov $(BIN)/pytest
 
 bench: install  ## in-process and HTTP load benchmarks, each against its baseline (see README)
 	$(BIN)/python -m benchmarks.inprocess
@@ -50,4 +57,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .aetheredge .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) .aetheredge .pytest_cache .ruff_cache *.egg-info

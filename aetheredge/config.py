@@ -2,21 +2,36 @@
 
 Every process of the platform (CLI, Ray job drivers, Train workers, Serve replicas)
 builds its configuration from the same :class:`Settings`, so exporting one variable
-changes the behaviour everywhere. Paths are resolved to absolute paths at load time
-so that processes started by Ray in other working directories see the same files.
+changes the behaviour everywhere. Secrets may instead be files named like the variable
+(``AETHER_DATABASE_URL``) in ``AETHER_SECRETS_DIR`` (default ``/var/run/secrets/aetheredge``,
+where the Kubernetes manifests mount them), so they never sit in a pod's environment.
+Paths are resolved to absolute paths at load time so that processes started by Ray in
+other working directories see the same files.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 ModelKind = Literal["anomaly", "cost"]
 MODEL_KINDS: tuple[ModelKind, ...] = ("anomaly", "cost")
+DEFAULT_SECRETS_DIR = "/var/run/secrets/aetheredge"
+
+
+def secrets_dir() -> Path:
+    """Where secret files (one per ``AETHER_*`` variable) are read from, when it exists."""
+    return Path(os.environ.get("AETHER_SECRETS_DIR", DEFAULT_SECRETS_DIR))
 
 
 class Settings(BaseSettings):
@@ -201,6 +216,22 @@ class Settings(BaseSettings):
         default=7 * 86400, ge=60, description="An entity's baseline expires after this idle."
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then secret files (only if the folder exists)."""
+        sources = (init_settings, env_settings, dotenv_settings)
+        folder = secrets_dir()
+        if folder.is_dir():
+            sources += (SecretsSettingsSource(settings_cls, secrets_dir=folder),)
+        return sources
+
     @field_validator("retrain_schedule", "drift_schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
@@ -232,10 +263,18 @@ class Settings(BaseSettings):
         return f"{self.model_prefix}-{kind}"
 
     def child_env(self) -> dict[str, str]:
-        """The ``AETHER_*`` variables that reproduce these settings in another process."""
+        """The ``AETHER_*`` variables that reproduce these settings in another process.
+
+        A value that came from a secret file stays out: the other process reads the same
+        file, and a job's environment is shown in the Ray dashboard.
+        """
         env = {"AETHER_HOME": str(self.home), "AETHER_MLFLOW_TRACKING_URI": self.tracking_uri}
+        folder = secrets_dir()
         for name in ("database_url", "database_schema", "redis_url"):
-            env[f"AETHER_{name.upper()}"] = getattr(self, name)
+            variable = f"AETHER_{name.upper()}"
+            if variable not in os.environ and (folder / variable).is_file():
+                continue
+            env[variable] = getattr(self, name)
         if self.model_prefix != "aetheredge":
             env["AETHER_MODEL_PREFIX"] = self.model_prefix
         return env

@@ -7,9 +7,11 @@ import shutil
 import pytest
 import yaml
 
+from aetheredge.config import DEFAULT_SECRETS_DIR as SECRETS_DIR
 from aetheredge.config import Settings
 from aetheredge.k8s.crds import crd_directory
 from aetheredge.k8s.manifests import ENVIRONMENTS, KUBERAY, problems, render
+from aetheredge.k8s.scan import Scan, checkov, scan
 
 if shutil.which("kubectl") is None or not crd_directory().is_dir():
     pytest.skip(
@@ -75,16 +77,37 @@ def test_pods_run_locked_down(rendered):
             assert "/tmp" in mounts or container["name"] in ("redis", "mlflow"), container
 
 
-def test_secrets_are_referenced_never_inlined(rendered):
+def test_secrets_are_files_never_inlined_nor_in_the_environment(rendered):
     _, objects = rendered
     assert not [o for o in objects if o["kind"] == "Secret"]
-    text = yaml.safe_dump_all(objects)
     for pod in (p for o in objects for p in _pods(o)):
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
         for container in pod["containers"]:
             for variable in container.get("env", []):
+                assert "secretKeyRef" not in variable.get("valueFrom", {}), variable
                 if any(w in variable["name"] for w in ("PASSWORD", "DATABASE_URL", "REDIS_URL")):
-                    assert "valueFrom" in variable and "value" not in variable
-    assert "aetheredge-secrets" in text
+                    assert variable["value"].startswith(SECRETS_DIR), variable  # a *_FILE
+            for mount in container.get("volumeMounts", []):
+                secret = volumes.get(mount["name"], {}).get("secret")  # not a claim
+                if secret:
+                    assert secret["secretName"] == "aetheredge-secrets"
+                    assert mount["mountPath"] == SECRETS_DIR and mount["readOnly"] is True
+                    assert secret["defaultMode"] == 0o440
+
+
+def test_ray_pods_read_their_urls_from_the_secret_files(rendered, tmp_path, monkeypatch):
+    """The file names the Ray pods mount are the ones Settings reads."""
+    _, objects = rendered
+    service = _one(objects, "RayService")
+    for pod in _pods(service):
+        (secret,) = [v["secret"] for v in pod["volumes"] if "secret" in v]
+        for item in secret["items"]:
+            (tmp_path / item["path"]).write_text(f"{item['key']}://from-the-file")
+    monkeypatch.setenv("AETHER_SECRETS_DIR", str(tmp_path))
+    settings = Settings()
+    assert settings.database_url == "database-url://from-the-file"
+    assert settings.redis_url == "redis-url://from-the-file"
+    assert "AETHER_DATABASE_URL" not in settings.child_env()  # a job reads the same file
 
 
 def test_serving_shape(rendered):
@@ -115,28 +138,32 @@ def test_redis_keeps_an_append_only_file():
     redis = next(
         o for o in objects if o["kind"] == "StatefulSet" and o["metadata"]["name"] == "redis"
     )
-    args = redis["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert args[args.index("--appendonly") + 1] == "yes"
+    (command,) = redis["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--appendonly yes --appendfsync everysec --dir /data" in command
     assert redis["spec"]["volumeClaimTemplates"]
 
 
-def test_scheduled_retraining_matches_the_job_and_the_settings():
-    staging = render(KUBERAY / "overlays" / "staging")
-    cron, job = _one(staging, "RayCronJob"), _one(staging, "RayJob")
-    assert cron["spec"]["schedule"] == Settings().retrain_schedule
-    assert cron["spec"]["jobTemplate"] == job["spec"]
-    # production: a plain CronJob (no alpha feature gate) creating that RayJob
-    production = render(KUBERAY / "overlays" / "production")
-    assert not [o for o in production if o["kind"] == "RayCronJob"]
-    plain = _one(production, "CronJob")
-    assert plain["spec"]["schedule"] == Settings().retrain_schedule
+def test_scheduled_retraining_matches_the_job_and_the_settings(rendered):
+    """The scheduled job is the overlay's RayJob, patches included, on the settings' cron."""
+    _, objects = rendered
+    job = _one(objects, "RayJob")
+    settings = next(o for o in objects if o["metadata"]["name"] == "aetheredge-settings")
+    schedule = settings["data"]["AETHER_RETRAIN_SCHEDULE"]
+    assert schedule == Settings().retrain_schedule
+    crons = [o for o in objects if o["kind"] == "RayCronJob"]
+    if crons:
+        (cron,) = crons
+        assert cron["spec"]["schedule"] == schedule
+        assert cron["spec"]["jobTemplate"] == job["spec"]
+        return
+    # no alpha feature gate: a plain CronJob creating that RayJob
+    plain = _one(objects, "CronJob")
+    assert plain["spec"]["schedule"] == schedule
     pod = plain["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     (volume,) = [v for v in pod["volumes"] if "configMap" in v]
-    source = next(o for o in production if o["metadata"]["name"] == volume["configMap"]["name"])
+    source = next(o for o in objects if o["metadata"]["name"] == volume["configMap"]["name"])
     created = yaml.safe_load(source["data"]["rayjob.yaml"])
-    assert created["kind"] == "RayJob" and created["spec"]["entrypoint"].startswith(
-        "python -m jobs.retrain"
-    )
+    assert created["kind"] == "RayJob" and created["spec"] == job["spec"]
     assert "  name: aetheredge-retrain" in source["data"]["rayjob.yaml"].splitlines()
     assert [str(p) for p in problems([created])] == []
 
@@ -225,3 +252,28 @@ def test_tls_everywhere_but_development(rendered):
     else:
         assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
         assert annotations["cert-manager.io/cluster-issuer"].startswith("letsencrypt")
+
+
+def _scanned(objects: list[dict]) -> Scan:
+    if checkov() is None:
+        pytest.skip("checkov is not installed: `make test` builds .venv-checkov (AETHER_CHECKOV)")
+    return scan(objects)
+
+
+def test_checkov_fails_nothing_and_every_skip_says_why(rendered):
+    _, objects = rendered
+    result = _scanned(objects)
+    assert [str(p) for p in result.failed] == []
+    assert result.passed > 200
+    for check, reason in result.skipped.items():
+        assert len(reason) > 40, f"{check} is skipped without a reason"
+
+
+def test_checkov_catches_an_unlocked_pod(production):
+    objects = copy.deepcopy(production)
+    mlflow = next(o for o in objects if o["kind"] == "Deployment")
+    container = mlflow["spec"]["template"]["spec"]["containers"][0]
+    del container["securityContext"]
+    container.pop("resources")
+    failed = {p.message.split(":")[0] for p in _scanned(objects).failed}
+    assert {"CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_28", "CKV_K8S_11", "CKV_K8S_13"} <= failed
