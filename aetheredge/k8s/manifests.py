@@ -1,4 +1,5 @@
-"""Rendering the Kustomize overlays and validating every object they produce, offline.
+"""Rendering the Kustomize overlays and the Helm chart, and validating every object they
+produce, offline.
 
 - ``ray.io/v1`` objects: the KubeRay CRD schemas (:mod:`aetheredge.k8s.crds`) and the
   operator's rules (:mod:`aetheredge.k8s.rules`); a RayService's ``serveConfigV2`` is
@@ -22,7 +23,13 @@ from aetheredge.k8s.rules import operator_problems
 
 KUBERNETES_VERSION = "1.32.0"
 KUBERAY = Path(__file__).resolve().parents[2] / "kuberay"
+CHART = KUBERAY.parent / "helm" / "aetheredge"
+RELEASE = "aetheredge"
 ENVIRONMENTS = ("development", "staging", "production")
+
+
+def _documents(text: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(text) if doc]
 
 
 def render(overlay: Path) -> list[dict[str, Any]]:
@@ -33,7 +40,45 @@ def render(overlay: Path) -> list[dict[str, Any]]:
     out = subprocess.run(
         [kubectl, "kustomize", str(overlay)], check=True, capture_output=True, text=True
     ).stdout
-    return [doc for doc in yaml.safe_load_all(out) if doc]
+    return _documents(out)
+
+
+def namespace(environment: str) -> str:
+    """The namespace an environment deploys to: its overlay's ``namespace``."""
+    kustomization = KUBERAY / "overlays" / environment / "kustomization.yaml"
+    return yaml.safe_load(kustomization.read_text())["namespace"]
+
+
+def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` laid over it, nested mappings merged (as Helm merges values)."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def chart_values(environment: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The values a release of ``environment`` gets: its profile, then ``extra``."""
+    profile = yaml.safe_load((CHART / f"values-{environment}.yaml").read_text()) or {}
+    return merged(profile, extra or {})
+
+
+def render_chart(values: dict[str, Any], release_namespace: str) -> list[dict[str, Any]]:
+    """The objects the Helm chart renders with ``values`` (helm-python-sdk, no helm binary).
+
+    Raises ``helm_python.HelmError`` (a ``ValueError`` for bad values) when
+    ``values.schema.json`` refuses the values or a template fails.
+    """
+    import helm_python
+
+    with helm_python.Chart.load(str(CHART)) as chart:
+        chart.validate_schema(values)
+        rendered = chart.render(values, name=RELEASE, namespace=release_namespace)
+    manifests = [text for path, text in sorted(rendered.items()) if path.endswith(".yaml")]
+    return [obj for text in manifests for obj in _documents(text)]
 
 
 def _serve_config_problems(obj: dict[str, Any]) -> list[str]:

@@ -1,0 +1,130 @@
+"""The Helm chart (helm/aetheredge), rendered with helm-python-sdk (no helm binary) for
+every values profile: the same objects as the Kustomize overlay of that name, the same
+offline validation, and values.schema.json refusing bad values with the reason."""
+
+import copy
+import shutil
+
+import helm_python
+import pytest
+import yaml
+
+from aetheredge.k8s.crds import crd_directory
+from aetheredge.k8s.manifests import (
+    CHART,
+    ENVIRONMENTS,
+    KUBERAY,
+    chart_values,
+    namespace,
+    problems,
+    render,
+    render_chart,
+)
+from aetheredge.k8s.scan import checkov, scan
+
+if shutil.which("kubectl") is None or not crd_directory().is_dir():
+    pytest.skip(
+        "needs kubectl (for `kubectl kustomize`) and the KubeRay CRDs at "
+        f"{crd_directory()} (AETHER_KUBERAY_CRDS)",
+        allow_module_level=True,
+    )
+
+HELM_LABELS = ("app.kubernetes.io/managed-by", "app.kubernetes.io/instance", "helm.sh/chart")
+
+
+@pytest.fixture(scope="module", params=ENVIRONMENTS)
+def profile(request) -> tuple[str, list[dict]]:
+    env = request.param
+    return env, render_chart(chart_values(env), namespace(env))
+
+
+def _comparable(objects: list[dict]) -> dict[tuple[str, str], dict]:
+    """Objects by (kind, name), without Helm's bookkeeping labels; a generated job file
+    compared by what it creates."""
+    out = {}
+    for obj in copy.deepcopy(objects):
+        for label in HELM_LABELS:
+            obj["metadata"].get("labels", {}).pop(label, None)
+        if "rayjob.yaml" in obj.get("data", {}):
+            created = yaml.safe_load(obj["data"]["rayjob.yaml"])
+            obj["data"]["rayjob.yaml"] = {"kind": created["kind"], "spec": created["spec"]}
+        out[(obj["kind"], obj["metadata"]["name"])] = obj
+    return out
+
+
+def test_each_profile_renders_what_its_overlay_renders(profile):
+    env, objects = profile
+    chart, overlay = _comparable(objects), _comparable(render(KUBERAY / "overlays" / env))
+    assert sorted(chart) == sorted(overlay)
+    for key in overlay:
+        assert chart[key] == overlay[key], key
+
+
+def test_each_profile_passes_every_offline_check(profile):
+    _, objects = profile
+    assert [str(p) for p in problems(objects)] == []
+    for obj in objects:
+        assert obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+    if checkov() is None:
+        pytest.skip("checkov is not installed: `make test` builds .venv-checkov (AETHER_CHECKOV)")
+    result = scan(objects)
+    assert [str(p) for p in result.failed] == []
+    assert all(len(reason) > 40 for reason in result.skipped.values())
+
+
+def test_values_reach_the_objects():
+    digest = "sha256:" + "ab" * 32
+    values = chart_values(
+        "staging",
+        {
+            "secrets": {"name": "edge-credentials"},
+            "images": [{"name": "ghcr.io/aetheredge/aetheredge", "digest": digest}],
+            "settings": {"AETHER_RETRAIN_SCHEDULE": "15 2 * * 1", "AETHER_MODEL_POLL_S": 5},
+            "retraining": {"scheduler": "CronJob", "trainers": 3},
+        },
+    )
+    objects = render_chart(values, "edge")
+    assert [str(p) for p in problems(objects)] == []
+    text = yaml.safe_dump_all(objects)
+    assert "aetheredge-secrets" not in text and "edge-credentials" in text
+    assert "ghcr.io/aetheredge/aetheredge:0.1.0" not in text
+    assert f"ghcr.io/aetheredge/aetheredge@{digest}" in text
+    assert "image: postgres:15-alpine" in text  # other images untouched
+    kinds = {o["kind"]: o for o in objects}
+    assert "RayCronJob" not in kinds and kinds["CronJob"]["spec"]["schedule"] == "15 2 * * 1"
+    job = kinds["RayJob"]["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]
+    assert (job["replicas"], job["minReplicas"], job["maxReplicas"]) == (3, 3, 3)
+    settings = next(o for o in objects if o["metadata"]["name"] == "aetheredge-settings")
+    assert settings["data"]["AETHER_MODEL_POLL_S"] == "5"
+    assert {o["metadata"]["namespace"] for o in objects} == {"edge"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ({"serving": {"scorers": {"minReplicas": "three"}}}, "got string, want integer"),
+        ({"replicas": 3}, "additional properties 'replicas' not allowed"),
+        ({"serving": {"upgradeStrategy": "Rolling"}}, "upgradeStrategy"),
+        ({"secrets": {"name": ""}}, "/secrets/name"),
+        ({"settings": {"AETHER_DATABASE_URL": "postgresql://u:p@db/x"}}, "AETHER_DATABASE_URL"),
+        ({"settings": {"database_url": "x"}}, "database_url"),
+        ({"images": [{"name": "ghcr.io/aetheredge/aetheredge", "digest": "latest"}]}, "digest"),
+        ({"ingress": {"host": "Not A Host"}}, "/ingress/host"),
+    ],
+)
+def test_schema_refuses_bad_values_with_the_reason(extra, says):
+    with pytest.raises(helm_python.HelmValuesError, match=says):
+        render_chart(chart_values("production", extra), "aetheredge")
+
+
+def test_rendered_bounds_the_schema_cannot_compare_are_still_refused():
+    values = chart_values("production", {"serving": {"scorers": {"maxReplicas": 2}}})
+    found = [str(p) for p in problems(render_chart(values, "aetheredge"))]
+    assert any("minReplicas" in p and "maxReplicas" in p for p in found), found
+
+
+def test_chart_lints_and_ships_notes():
+    findings = helm_python.lint(str(CHART))
+    assert findings["errors"] == []
+    assert [m for m in findings["messages"] if m["severity"] >= 2] == []  # warning, error
+    assert (CHART / "templates" / "NOTES.txt").is_file()
