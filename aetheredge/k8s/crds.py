@@ -88,8 +88,15 @@ class Problem:
         return f"{self.kind}/{self.name}: {self.path or '<root>'}: {self.message}"
 
 
-def _path(parts: Any) -> str:
+def json_path(parts: Any) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+
+
+def schema_problems(validator: Draft202012Validator, obj: dict[str, Any]) -> Iterator[Problem]:
+    """Each error ``validator`` finds in ``obj``, in document order, as a :class:`Problem`."""
+    kind, name = obj.get("kind", "?"), obj.get("metadata", {}).get("name", "?")
+    for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
+        yield Problem(kind, name, json_path(error.absolute_path), error.message)
 
 
 class CrdSchemas:
@@ -121,8 +128,7 @@ class CrdSchemas:
         if validator is None:
             yield Problem(kind, name, "apiVersion", f"no CRD for {obj.get('apiVersion')} {kind}")
             return
-        for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
-            yield Problem(kind, name, _path(error.absolute_path), error.message)
+        yield from schema_problems(validator, obj)
 
 
 def crd_directory() -> Path:

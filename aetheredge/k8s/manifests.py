@@ -4,6 +4,8 @@ produce, offline.
 - ``ray.io/v1`` objects: the KubeRay CRD schemas (:mod:`aetheredge.k8s.crds`) and the
   operator's rules (:mod:`aetheredge.k8s.rules`); a RayService's ``serveConfigV2`` is
   parsed with Ray's own ``ServeDeploySchema`` and every ``import_path`` imported.
+- ``monitoring.coreos.com/v1`` objects (PodMonitor…): the Prometheus Operator's schemas
+  (:mod:`aetheredge.k8s.monitoring`).
 - Core kinds: the Kubernetes API schemas of ``kubernetes-validate``, in strict mode
   (unknown fields are errors).
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from aetheredge.k8s import monitoring
 from aetheredge.k8s.crds import Problem, kuberay_schemas
 from aetheredge.k8s.rules import operator_problems
 
@@ -121,6 +124,9 @@ def problems(objects: list[dict[str, Any]]) -> list[Problem]:
             messages = operator_problems(obj)
             if kind == "RayService":
                 messages += _serve_config_problems(obj)
+        elif monitoring.knows(obj):
+            found += monitoring.problems(obj)
+            messages = []
         else:
             messages = _core_problems(obj)
         found += [Problem(kind, name, "", m) for m in messages]

@@ -6,6 +6,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from aetheredge.k8s.crds import crd_directory, kuberay_schemas, to_json_schema
+from aetheredge.k8s.manifests import problems
 from aetheredge.k8s.rules import operator_problems
 
 if not crd_directory().is_dir():
@@ -210,3 +211,34 @@ def test_conversion_honours_kubernetes_extensions():
         {"unknown": 1},
     ):
         assert list(check.iter_errors(bad)), bad
+
+
+def _pod_monitor() -> dict:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {"name": "ray", "namespace": "aetheredge"},
+        "spec": {
+            "selector": {"matchLabels": {"aetheredge.io/role": "ray"}},
+            "podMetricsEndpoints": [{"port": "metrics", "interval": "15s"}],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (None, None),
+        (("spec.podMetricsEndpoints.0.intervall", "15s"), "'intervall' was unexpected"),
+        (("spec.podMetricsEndpoints.0.port", 8080), "port: 8080 is not of type 'string'"),
+        (("spec", None), "'spec' is a required property"),
+        (("kind", "PodMonitors"), "has no kind PodMonitors"),
+    ],
+)
+def test_prometheus_operator_objects_are_validated_too(edit, says):
+    obj = _pod_monitor() if edit is None else _edit(_pod_monitor(), *edit)
+    found = [str(p) for p in problems([obj])]
+    if says is None:
+        assert found == []
+    else:
+        assert any(says in p for p in found), found

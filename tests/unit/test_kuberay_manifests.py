@@ -49,7 +49,14 @@ def _pods(obj: dict) -> list[dict]:
 def test_every_overlay_renders_valid_objects(rendered):
     _, objects = rendered
     kinds = [o["kind"] for o in objects]
-    assert set(kinds) >= {"RayService", "RayJob", "StatefulSet", "NetworkPolicy", "Ingress"}
+    assert set(kinds) >= {
+        "RayService",
+        "RayJob",
+        "StatefulSet",
+        "NetworkPolicy",
+        "Ingress",
+        "PodMonitor",
+    }
     assert kinds.count("RayCronJob") + kinds.count("CronJob") == 1  # one schedule
     assert all(o["metadata"]["namespace"].startswith("aetheredge") for o in objects)
     assert [str(p) for p in problems(objects)] == []
