@@ -3,7 +3,7 @@
 aetheredge up        start local Ray, train missing champions, deploy Serve
 aetheredge status    cluster, champions and served versions
 aetheredge train     retrain a model as a Ray job (promoted only if it wins)
-aetheredge deploy    (re)deploy Serve following the champions
+aetheredge deploy    (re)deploy Serve following the champions; --env: to Kubernetes
 aetheredge schedule  run scheduled retraining and drift checks in the foreground
 aetheredge score     score a CSV/JSON file against the running service
 aetheredge ingest    telemetry files to the service; FOCUS cost exports to PostgreSQL
@@ -299,8 +299,31 @@ def schedule_command(
 
 
 @app.command(name="deploy")
-def deploy_command() -> None:
-    """Deploy Serve following the champions (later promotions swap in place by themselves)."""
+def deploy_command(
+    env: Annotated[
+        str | None,
+        typer.Option(help="development, staging or production: deploy to Kubernetes"),
+    ] = None,
+    helm: Annotated[bool, typer.Option(help="with --env: the Helm chart, not Kustomize")] = False,
+    dry_run: Annotated[bool, typer.Option(help="with --env: plan and validate only")] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="compare with this manifest"),
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="write the rendered manifest here")] = None,
+    diff: Annotated[bool, typer.Option(help="print each changed object's diff")] = False,
+    timeout: Annotated[int, typer.Option(help="seconds to wait for Ready")] = 900,
+    context: Annotated[str | None, typer.Option(help="kubectl context")] = None,
+) -> None:
+    """Deploy Serve on the local cluster following the champions (later promotions swap
+    in place by themselves); with --env, deploy an environment to Kubernetes: render,
+    validate, print the plan, apply, wait for the RayService to be Ready, roll back on
+    failure."""
+    if env is not None:
+        from aetheredge.cli_deploy import kubernetes
+
+        kubernetes(env, helm, dry_run, previous, output, diff, timeout, context)
+        return
     settings = Settings()
     _deploy(settings, _running_cluster(settings))
 

@@ -55,7 +55,7 @@ def scan(objects: list[dict[str, Any]]) -> Scan:
         manifest.write_text(yaml.safe_dump_all(objects, sort_keys=False))
         options = ["--framework", "kubernetes", "--output", "json", "--skip-download"]
         run = subprocess.run(
-            [executable, "--file", str(manifest), *options, "--quiet", "--compact"],
+            [executable, "--file", str(manifest), *options, "--compact"],
             capture_output=True,
             text=True,
             env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
