@@ -27,6 +27,7 @@ import yaml
 from aetheredge.k8s.crds import Problem
 from aetheredge.k8s.manifests import (
     CHART,
+    JOB_TEMPLATE,
     KUBERAY,
     RELEASE,
     chart_values,
@@ -34,6 +35,7 @@ from aetheredge.k8s.manifests import (
     problems,
     render,
     render_chart,
+    retrain_job,
 )
 from aetheredge.k8s.scan import Scan, scan
 
@@ -109,9 +111,10 @@ def highlights(obj: dict[str, Any]) -> str:
             f"scorers {group['minReplicas']}-{group['maxReplicas']}, "
             f"upgrade {spec.get('upgradeStrategy', {}).get('type', 'NewCluster')}, {image}"
         )
-    if kind == "RayJob":
-        workers = sum(g["replicas"] for g in spec["rayClusterSpec"]["workerGroupSpecs"])
-        return f"{spec['entrypoint']} on {workers} trainer(s)"
+    if obj["metadata"]["name"] == JOB_TEMPLATE:
+        job = retrain_job([obj])["spec"]
+        workers = sum(g["replicas"] for g in job["rayClusterSpec"]["workerGroupSpecs"])
+        return f"RayJob template: {job['entrypoint']} on {workers} trainer(s)"
     if kind in ("RayCronJob", "CronJob"):
         return f"schedule '{spec['schedule']}' (UTC)"
     if kind == "Ingress":

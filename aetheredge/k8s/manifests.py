@@ -46,6 +46,15 @@ def render(overlay: Path) -> list[dict[str, Any]]:
     return _documents(out)
 
 
+JOB_TEMPLATE = "aetheredge-retrain-rayjob"  # ConfigMap: the RayJob retraining copies
+
+
+def retrain_job(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The retraining RayJob template that ``objects`` ship (and schedule) but never apply."""
+    (config,) = [o for o in objects if o["metadata"]["name"] == JOB_TEMPLATE]
+    return yaml.safe_load(config["data"]["rayjob.yaml"])
+
+
 def namespace(environment: str) -> str:
     """The namespace an environment deploys to: its overlay's ``namespace``."""
     kustomization = KUBERAY / "overlays" / environment / "kustomization.yaml"

@@ -19,6 +19,7 @@ from aetheredge.k8s.manifests import (
     problems,
     render,
     render_chart,
+    retrain_job,
 )
 from aetheredge.k8s.scan import checkov, scan
 
@@ -92,7 +93,7 @@ def test_values_reach_the_objects():
     assert "image: postgres:15-alpine" in text  # other images untouched
     kinds = {o["kind"]: o for o in objects}
     assert "RayCronJob" not in kinds and kinds["CronJob"]["spec"]["schedule"] == "15 2 * * 1"
-    job = kinds["RayJob"]["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]
+    job = retrain_job(objects)["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]
     assert (job["replicas"], job["minReplicas"], job["maxReplicas"]) == (3, 3, 3)
     settings = next(o for o in objects if o["metadata"]["name"] == "aetheredge-settings")
     assert settings["data"]["AETHER_MODEL_POLL_S"] == "5"
