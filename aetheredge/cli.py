@@ -11,6 +11,7 @@ aetheredge down      stop everything `up` started
 aetheredge demo      the whole loop end to end, then shut down
 aetheredge db        migrate / maintain / status of the PostgreSQL schema
 aetheredge models    list / promote / rollback versions; the lifecycle's events
+aetheredge keys      API keys (stored as hashes, with scopes) for the HTTP API
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aetheredge.cli_db import db
+from aetheredge.cli_keys import keys
 from aetheredge.cli_models import events_table, models
 from aetheredge.client import ServiceClient
 from aetheredge.cluster import LocalCluster, free_port, port_open
@@ -43,6 +45,7 @@ app = typer.Typer(
 console = Console()
 app.add_typer(db, name="db")
 app.add_typer(models, name="models")
+app.add_typer(keys, name="keys")
 _PROGRESS = re.compile(r"INFO ((anomaly|cost): .*)$")
 
 Kind = Annotated[str, typer.Option("--model", "-m", help="anomaly, cost or all")]

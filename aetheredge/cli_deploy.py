@@ -58,6 +58,8 @@ def show(the_plan: deploy.Plan, diffs: bool) -> None:
         )
     for refusal in the_plan.refusals():
         console.print(f"[red]refused[/] {refusal}", highlight=False)
+    for name, keys in sorted(deploy.secret_keys(the_plan.objects).items()):
+        console.print(f"reads Secret {name} (create it first): {', '.join(sorted(keys))}")
 
 
 def kubernetes(
@@ -91,6 +93,10 @@ def kubernetes(
     if cluster is None:
         console.print("dry run: nothing was applied")
         return
+    missing = cluster.missing_secrets(deploy.secret_keys(the_plan.objects))
+    if missing:
+        console.print(f"[red]not deployed[/]: the namespace lacks {', '.join(missing)}")
+        raise typer.Exit(1)
     try:
         if helm:
             outcome = deploy.apply_helm(the_plan, timeout_s, context)

@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +27,19 @@ from pydantic_settings import (
 ModelKind = Literal["anomaly", "cost"]
 MODEL_KINDS: tuple[ModelKind, ...] = ("anomaly", "cost")
 DEFAULT_SECRETS_DIR = "/var/run/secrets/aetheredge"
+Scope = Literal["score", "ingest", "admin"]
+
+
+class ApiKey(BaseModel):
+    """One API key as configured: a name for logs and limits, the key's SHA-256 (never
+    the key), and what it may do (``admin``: everything)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: frozenset[Scope] = Field(min_length=1)
+
+    def allows(self, scope: Scope) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
 
 
 def secrets_dir() -> Path:
@@ -85,6 +98,21 @@ class Settings(BaseSettings):
         default=25,
         ge=1,
         description="Trees each Ray Train worker grows between checkpoints.",
+    )
+
+    api_keys: list[ApiKey] = Field(
+        default_factory=list,
+        description="JSON list of {name, sha256, scopes}; `aetheredge keys new` makes one. "
+        "Empty: the API is open (a warning says so).",
+    )
+    require_api_keys: bool = Field(
+        default=False, description="Refuse to serve without API keys (set in Kubernetes)."
+    )
+    rate_limit_rps: float = Field(
+        default=100.0, ge=0.0, description="Requests per second per API key; 0: no limit."
+    )
+    rate_limit_burst: int = Field(
+        default=200, ge=1, description="Requests a key may send at once after a quiet spell."
     )
 
     serve_host: str = "127.0.0.1"

@@ -32,6 +32,7 @@ from aetheredge.api import (
     ModelsResponse,
     TelemetryBatch,
 )
+from aetheredge.auth import OPEN_PATHS, Gate
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
 from aetheredge.db.writer import Database
 from aetheredge.ingest import IngestService
@@ -96,8 +97,32 @@ def _openapi() -> dict[str, Any]:
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(body.pop("$defs", {}))
             components[model.__name__] = body
+        _secure(schema)
         api.openapi_schema = schema
     return api.openapi_schema
+
+
+def _secure(schema: dict[str, Any]) -> None:
+    """Declare the bearer API key, and its refusals, on every route the gate guards."""
+    schema["components"]["securitySchemes"] = {
+        "apiKey": {"type": "http", "scheme": "bearer", "description": "AETHER_API_KEYS"}
+    }
+    refusal = {"application/json": {"schema": {"$ref": "#/components/schemas/Refusal"}}}
+    schema["components"]["schemas"]["Refusal"] = Refusal.model_json_schema()
+    reasons = {"401": "no valid API key", "403": "the key lacks the scope", "429": "rate limit"}
+    for path, operations in schema["paths"].items():
+        if path in OPEN_PATHS:
+            continue
+        for operation in operations.values():
+            operation["security"] = [{"apiKey": []}]
+            for status, reason in reasons.items():
+                operation["responses"][status] = {"description": reason, "content": refusal}
+
+
+class Refusal(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
 
 
 api.openapi = _openapi  # type: ignore[method-assign]
@@ -143,6 +168,7 @@ class Scorer:
             tag_keys=("model",),
         )
         self.swapper = ModelSwapper(runtimes, settings.model_poll_s, self._loaded)
+        self.gate = Gate.from_settings(settings)
 
     async def __del__(self) -> None:
         """On a graceful stop, write (or spill) the prediction log's buffer first."""
@@ -166,6 +192,7 @@ class Scorer:
         replica and the app it serves (``self.app``) are built; the app (a
         :class:`ScoringAPI`) finds the service in ``app.state``.
         """
+        self.app.state.gate = self.gate
         self.app.state.service = self.service
         settings = self.settings.model_copy(update=config.get("tuning", {}))
         self.service.log = self.log if settings.prediction_log else None

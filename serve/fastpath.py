@@ -1,4 +1,7 @@
-"""A raw ASGI fast path for the scoring routes, ahead of the FastAPI app.
+"""A raw ASGI fast path for the scoring routes, ahead of the FastAPI app, behind the gate.
+
+Every HTTP request first passes ``state.gate`` (:class:`aetheredge.auth.Gate`: API key,
+scope, rate limit), whichever of the two answers it.
 
 The FastAPI routes in ``serve/app.py`` define and document the API. For the four hot
 routes :class:`ScoringAPI` answers first, calling the same :class:`ScoringService`
@@ -16,6 +19,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 
+from aetheredge.auth import Gate
 from aetheredge.service import RequestError, ScoringService, read_limited
 from aetheredge.v2 import HEADER_LENGTH, ProtocolError
 
@@ -84,7 +88,17 @@ class ScoringAPI(FastAPI):
     """
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        handler = ROUTES.get(scope.get("path", "")) if scope["type"] == "http" else None
+        http = scope["type"] == "http"
+        gate: Gate | None = getattr(self.state, "gate", None)
+        if http and gate is not None:
+            authorization = next(
+                (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+            )
+            try:
+                await gate.admit(scope["path"], authorization)
+            except RequestError as exc:
+                return await _send(send, *refusal(exc))
+        handler = ROUTES.get(scope.get("path", "")) if http else None
         service: ScoringService | None = getattr(self.state, "service", None)
         if handler is None or scope["method"] != "POST" or service is None:
             return await super().__call__(scope, receive, send)
@@ -100,14 +114,19 @@ class ScoringAPI(FastAPI):
             status, out, response_headers = refusal(exc)
         else:
             status, out, response_headers = await reply(handler, service, body, headers)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [*response_headers, (b"content-length", str(len(out)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": out})
+        await _send(send, status, out, response_headers)
+
+
+async def _send(send: Callable, status: int, body: bytes, headers: Headers) -> None:
+    """One whole ASGI response."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _chunks(receive: Callable) -> AsyncIterator[bytes]:

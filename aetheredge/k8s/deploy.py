@@ -128,6 +128,31 @@ def highlights(obj: dict[str, Any]) -> str:
     return ""
 
 
+def secret_keys(objects: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Each Secret the objects (and the RayJob template they ship) read, with its keys.
+    They are never in the manifests: the cluster must hold them before a deployment."""
+    found: dict[str, set[str]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            volume = node.get("secret")
+            if isinstance(volume, dict) and "secretName" in volume:
+                keys = {item["key"] for item in volume.get("items", [])}
+                found.setdefault(volume["secretName"], set()).update(keys)
+            reference = node.get("secretKeyRef")
+            if isinstance(reference, dict):
+                found.setdefault(reference["name"], set()).add(reference["key"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    shipped = any(o["metadata"]["name"] == JOB_TEMPLATE for o in objects)
+    walk([*objects, retrain_job(objects)] if shipped else objects)
+    return found
+
+
 @dataclass
 class Plan:
     """A deployment of one environment, worked out offline."""
@@ -222,6 +247,15 @@ class Cluster:
     def delete(self, keys: list[Key]) -> None:
         for kind, name in keys:
             self.kubectl("delete", kind, name, "--ignore-not-found", "--wait=false")
+
+    def missing_secrets(self, needed: dict[str, set[str]]) -> list[str]:
+        """``secret/key`` for each needed key the namespace's Secrets lack."""
+        missing = []
+        for name, keys in sorted(needed.items()):
+            out = self.kubectl("get", "secret", name, "--output=json", "--ignore-not-found")
+            held = set(json.loads(out).get("data", {})) if out.strip() else set()
+            missing += [f"{name}/{key}" for key in sorted(keys - held)]
+        return missing
 
     def record(self, objects: list[dict[str, Any]]) -> None:
         config = {

@@ -44,6 +44,12 @@ def _resource(check: dict[str, Any]) -> tuple[str, str]:
 
 def scan(objects: list[dict[str, Any]]) -> Scan:
     """Run every checkov Kubernetes check on ``objects`` (no network: no guideline download)."""
+    return scan_all({"manifest": objects})["manifest"]
+
+
+def scan_all(manifests: dict[str, list[dict[str, Any]]]) -> dict[str, Scan]:
+    """:func:`scan` for several named manifests at once: one checkov process, whose
+    start-up is most of its time."""
     executable = checkov()
     if executable is None or not Path(executable).exists():
         raise FileNotFoundError(
@@ -51,26 +57,36 @@ def scan(objects: list[dict[str, Any]]) -> Scan:
             "or set AETHER_CHECKOV to its executable"
         )
     with tempfile.TemporaryDirectory() as folder:
-        manifest = Path(folder) / "manifest.yaml"
-        manifest.write_text(yaml.safe_dump_all(objects, sort_keys=False))
+        files = []
+        for name, objects in manifests.items():
+            path = Path(folder) / f"{name}.yaml"
+            path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
+            files += ["--file", str(path)]
         options = ["--framework", "kubernetes", "--output", "json", "--skip-download"]
         run = subprocess.run(
-            [executable, "--file", str(manifest), *options, "--compact"],
+            [executable, *files, *options, "--compact"],
             capture_output=True,
             text=True,
             env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
         )
     if run.returncode not in (0, 1):  # 1: some check failed
         raise RuntimeError(f"checkov failed (exit {run.returncode}): {run.stderr[-2000:]}")
-    report = json.loads(run.stdout)
-    results = report.get("results", {})
-    failed = [
-        Problem(*_resource(c), "", f"{c['check_id']}: {c['check_name']}")
-        for c in results.get("failed_checks", [])
-    ]
-    skipped = {
-        f"{c['check_id']} {c['resource']}": c["check_result"].get("suppress_comment", "")
-        for c in results.get("skipped_checks", [])
+    results = json.loads(run.stdout).get("results", {})
+
+    def of(name: str, outcome: str) -> list[dict[str, Any]]:
+        return [c for c in results.get(outcome, []) if Path(c["file_path"]).stem == name]
+
+    return {
+        name: Scan(
+            passed=len(of(name, "passed_checks")),
+            failed=[
+                Problem(*_resource(c), "", f"{c['check_id']}: {c['check_name']}")
+                for c in of(name, "failed_checks")
+            ],
+            skipped={
+                f"{c['check_id']} {c['resource']}": c["check_result"].get("suppress_comment", "")
+                for c in of(name, "skipped_checks")
+            },
+        )
+        for name in manifests
     }
-    passed = report.get("summary", {}).get("passed", 0)
-    return Scan(passed=passed, failed=failed, skipped=skipped)

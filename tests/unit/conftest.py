@@ -1,8 +1,18 @@
-"""Fixtures for tests without Ray: a scoring service over real registered models."""
+"""Fixtures for tests without Ray: a scoring service over real registered models, and
+checkov's scan of every rendered manifest."""
 
 import pytest
 
 from aetheredge.data import load_frame, split
+from aetheredge.k8s.manifests import (
+    ENVIRONMENTS,
+    KUBERAY,
+    chart_values,
+    namespace,
+    render,
+    render_chart,
+)
+from aetheredge.k8s.scan import Scan, checkov, scan_all
 from aetheredge.models import build_model
 from aetheredge.registry import Registry
 from aetheredge.runtime import runtime_for
@@ -25,3 +35,16 @@ def service(settings):
         return runtimes[kind].score(X)
 
     return ScoringService(runtimes, score, max_body_bytes=64 * 1024)
+
+
+@pytest.fixture(scope="session")
+def manifest_scans() -> dict[str, Scan]:
+    """checkov's findings on every overlay (``kustomize-<env>``) and every chart profile
+    (``helm-<env>``), from one checkov run."""
+    if checkov() is None:
+        pytest.skip("checkov is not installed: `make test` builds .venv-checkov (AETHER_CHECKOV)")
+    manifests = {}
+    for env in ENVIRONMENTS:
+        manifests[f"kustomize-{env}"] = render(KUBERAY / "overlays" / env)
+        manifests[f"helm-{env}"] = render_chart(chart_values(env), namespace(env))
+    return scan_all(manifests)

@@ -48,6 +48,21 @@ def test_changes_name_what_moves_and_show_the_lines():
     assert sum(c.action == "unchanged" for c in found.values()) == len(plan.objects) - 2
 
 
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_secrets_a_deployment_needs_are_named(environment):
+    objects = deploy.plan(environment, checkov=False).objects
+    assert deploy.secret_keys(objects) == {
+        "aetheredge-secrets": {
+            "api-keys",  # the scorers refuse to start without keys
+            "database-url",
+            "redis-url",
+            "redis-password",
+            "postgres-password",
+            "mlflow-database-url",
+        }
+    }
+
+
 def test_dumped_manifest_reads_back_the_same_and_keeps_blocks():
     plan = deploy.plan("production", checkov=False)
     text = deploy.dump(plan.objects)
@@ -72,6 +87,7 @@ def test_dry_run_prints_the_plan_and_applies_nothing(tmp_path, monkeypatch):
     assert "-    type: None" in out and "+    type: NewCluster" in out
     assert "0 problem(s)" in out and "0 failed" in out
     assert "dry run: nothing was applied" in out
+    assert "reads Secret aetheredge-secrets (create it first): api-keys, database-url," in out
     assert yaml.safe_load_all((tmp_path / "out.yaml").read_text())
 
 
