@@ -37,7 +37,7 @@ from aetheredge.cli_keys import keys
 from aetheredge.cli_models import events_table, models
 from aetheredge.client import ServiceClient
 from aetheredge.cluster import LocalCluster, free_port, port_open
-from aetheredge.config import MODEL_KINDS, ModelKind, Settings
+from aetheredge.config import MODEL_KINDS, ModelKind, Settings, redacted
 
 app = typer.Typer(
     help=__doc__, no_args_is_help=True, rich_markup_mode="rich", pretty_exceptions_show_locals=False
@@ -149,7 +149,7 @@ def _database(settings: Settings, fresh: bool = False) -> bool:
         report = asyncio.run(migrate_schema(settings))
     except UNAVAILABLE as exc:
         console.print(
-            f"[yellow]! PostgreSQL at {settings.database_url} is unavailable ({exc}); "
+            f"[yellow]! PostgreSQL at {redacted(settings.database_url)} is unavailable ({exc}); "
             "scoring works, ingest answers 503 until it is back[/]"
         )
         return False
@@ -388,7 +388,7 @@ def ingest_focus(
     try:
         new = asyncio.run(store(settings, load))
     except UNAVAILABLE as exc:
-        console.print(f"[red]✗ PostgreSQL at {settings.database_url}: {exc}[/]")
+        console.print(f"[red]✗ PostgreSQL at {redacted(settings.database_url)}: {exc}[/]")
         raise typer.Exit(1) from exc
     console.print(
         f"{load.charges:,} charges → {len(load.frame):,} workload-days: {new:,} new, "

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from rich.console import Console
 from rich.table import Table
 
-from aetheredge.config import Settings
+from aetheredge.config import Settings, redacted
 from aetheredge.db import UNAVAILABLE, connect
 from aetheredge.db.migrate import MigrationReport, layout_of, migrate
 from aetheredge.db.partitions import TIME_SERIES, maintain
@@ -56,7 +56,8 @@ async def drop_schema(settings: Settings) -> None:
     try:
         await online.forget(namespace(settings))
     except RedisError as exc:  # nothing of the schema can be left where nothing answers
-        console.print(f"[yellow]! Redis at {settings.redis_url}: {exc}; keys left as they are[/]")
+        where = redacted(settings.redis_url)
+        console.print(f"[yellow]! Redis at {where}: {exc}; keys left as they are[/]")
     finally:
         await online.close()
 
@@ -65,7 +66,8 @@ def _run(coro_fn, settings: Settings):  # type: ignore[no-untyped-def]
     try:
         return asyncio.run(coro_fn(settings))
     except UNAVAILABLE as exc:
-        console.print(f"[red]✗ PostgreSQL at {settings.database_url}: {exc}[/]", markup=True)
+        where = redacted(settings.database_url)
+        console.print(f"[red]✗ PostgreSQL at {where}: {exc}[/]", markup=True)
         raise typer.Exit(1) from exc
 
 

@@ -15,6 +15,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -40,6 +41,16 @@ class ApiKey(BaseModel):
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes or "admin" in self.scopes
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``: safe for a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))
 
 
 def secrets_dir() -> Path:
