@@ -455,6 +455,7 @@ def demo(
     shutil.rmtree(home, ignore_errors=True)
     os.environ["AETHER_HOME"] = str(home)
     os.environ["AETHER_DATABASE_SCHEMA"] = f"{base.database_schema}_demo"
+    os.environ["AETHER_METRICS_LINGER_S"] = "0"  # no Prometheus scrapes the demo's jobs
     if port_open(base.serve_port):
         os.environ["AETHER_SERVE_PORT"] = str(free_port())
     settings = Settings()

@@ -126,6 +126,13 @@ class Settings(BaseSettings):
         default=200, ge=1, description="Requests a key may send at once after a quiet spell."
     )
 
+    metrics_linger_s: float = Field(
+        default=12.0,
+        ge=0.0,
+        description="How long a short-lived job (drift check, retraining) stays up after "
+        "setting its metrics, so that Ray's agent exports them (it does every ~10 s).",
+    )
+
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(default=8000, ge=1, le=65535)
     serve_app_name: str = "aetheredge"
@@ -316,4 +323,5 @@ class Settings(BaseSettings):
             env[variable] = getattr(self, name)
         if self.model_prefix != "aetheredge":
             env["AETHER_MODEL_PREFIX"] = self.model_prefix
+        env["AETHER_METRICS_LINGER_S"] = str(self.metrics_linger_s)
         return env

@@ -127,6 +127,15 @@ def namespace(settings: Settings) -> str:
     return f"ae:{settings.database_schema}:"
 
 
+def redis_client(settings: Settings) -> redis.Redis:
+    """A client of the platform's Redis that gives up after ``AETHER_REDIS_TIMEOUT_S``."""
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_s,
+        socket_connect_timeout=settings.redis_timeout_s,
+    )
+
+
 class OnlineFeatures:
     """Per-entity baselines in Redis: updated by ingest, read by scoring."""
 
@@ -139,11 +148,7 @@ class OnlineFeatures:
         self.prefix = namespace(settings) + "baseline:"
         self.ttl_s = settings.online_ttl_s
         self.retry_s = settings.redis_retry_s
-        self.redis = client or redis.Redis.from_url(
-            settings.redis_url,
-            socket_timeout=settings.redis_timeout_s,
-            socket_connect_timeout=settings.redis_timeout_s,
-        )
+        self.redis = client or redis_client(settings)
         self._update = self.redis.register_script(UPDATE)
         self._restore = self.redis.register_script(RESTORE)
         self._skip_until = 0.0

@@ -26,7 +26,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 
@@ -53,6 +53,7 @@ PREDICTION_COLUMNS = (
     "degraded",
 )
 RETRY_S = 1.0
+STATE_EVERY_S = 5.0  # how often on_state hears the backlog
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,13 @@ class PredictionLog:
         settings: Settings,
         database: Database | None = None,
         online: OnlineFeatures | None = None,
+        on_state: Callable[[int, dict[str, int]], None] | None = None,
     ) -> None:
+        """``on_state(buffered_rows, spill_depth())`` hears the backlog every
+        :data:`STATE_EVERY_S` while the log runs (for metrics)."""
         self.settings = settings
+        self.on_state = on_state
+        self._state_at = 0.0
         self.database = database or Database(settings)
         self.online = online or OnlineFeatures(settings)
         self.stream = StreamSpill(self.online.redis, namespace(settings) + "predlog")
@@ -179,9 +185,15 @@ class PredictionLog:
             self._wake.clear()
             try:
                 await self.flush()
+                await self._report()
             except Exception:  # the loop must outlive any one failure
                 log.exception("prediction log flush failed; retrying")
                 await asyncio.sleep(RETRY_S)
+
+    async def _report(self) -> None:
+        if self.on_state is not None and time.monotonic() >= self._state_at:
+            self._state_at = time.monotonic() + STATE_EVERY_S
+            self.on_state(self.buffered_rows, await self.spill_depth())
 
     async def flush(self) -> None:
         """Replay what is spilled (if PostgreSQL answers), then write or spill the buffer."""

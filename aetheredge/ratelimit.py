@@ -19,7 +19,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from aetheredge.config import Settings
-from aetheredge.online import namespace
+from aetheredge.online import namespace, redis_client
 from aetheredge.service import RequestError
 
 TAKE = """
@@ -50,11 +50,7 @@ class RateLimiter:
         self.burst = settings.rate_limit_burst
         self.prefix = namespace(settings) + "ratelimit:"
         self.retry_s = settings.redis_retry_s
-        self.redis = client or redis.Redis.from_url(
-            settings.redis_url,
-            socket_timeout=settings.redis_timeout_s,
-            socket_connect_timeout=settings.redis_timeout_s,
-        )
+        self.redis = client or redis_client(settings)
         self._take = self.redis.register_script(TAKE)
         self._skip_until = 0.0
 

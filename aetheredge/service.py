@@ -27,6 +27,7 @@ from aetheredge.api import (
 )
 from aetheredge.config import MODEL_KINDS, ModelKind
 from aetheredge.features import encode, from_tensor, model_input
+from aetheredge.metering import Meter
 from aetheredge.online import OnlineFeatures
 from aetheredge.predlog import Entry, PredictionLog
 from aetheredge.runtime import ModelRuntime, Scores
@@ -86,12 +87,14 @@ class ScoringService:
         max_body_bytes: int,
         online: OnlineFeatures | None = None,
         log: PredictionLog | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.runtimes = runtimes
         self.score = score
         self.max_body_bytes = max_body_bytes
         self.online = online
         self.log = log
+        self.meter = meter or Meter()
 
     def check_size(self, length: int | str | None) -> None:
         """Refuse (413) a body declared or found larger than ``max_body_bytes``."""
@@ -99,30 +102,32 @@ class ScoringService:
 
     async def v1(self, kind: ModelKind, body: bytes) -> bytes:
         """Score a ``/v1`` request body of rows; 422 names every invalid field."""
-        self.check_size(len(body))
-        if not self.runtimes[kind].ready:
-            raise RequestError(503, {"detail": f"no {kind} model is loaded yet"})
-        model, names = V1_REQUESTS[kind]
-        try:
-            rows = model.model_validate_json(body).rows  # type: ignore[attr-defined]
-            cols = columns(rows, names)
-            X = encode(kind, cols)
-        except ValidationError as exc:
-            raise RequestError(
-                422, {"detail": validation_errors(exc.errors(), ("body",))}
-            ) from None
-        except ValueError as exc:
-            raise RequestError(422, {"detail": [{"loc": ["body"], "msg": str(exc)}]}) from None
-        entity_ids = cols.get("entity_id")
-        Z, degraded = None, False
-        if kind == "anomaly" and self.online is not None and entity_ids is not None:
-            Z, degraded = await self.online.zscores(entity_ids, X)
-        scores = await self.score(kind, model_input(kind, X, Z))
-        body = self.runtimes[kind].body(scores, entity_ids)
-        body["request_id"] = await self._log(kind, scores, entity_ids, degraded)
-        if kind == "anomaly":
-            body["degraded"] = degraded
-        return orjson.dumps(body)
+        with self.meter.request(kind, "v1") as measured:
+            self.check_size(len(body))
+            if not self.runtimes[kind].ready:
+                raise RequestError(503, {"detail": f"no {kind} model is loaded yet"})
+            model, names = V1_REQUESTS[kind]
+            try:
+                rows = model.model_validate_json(body).rows  # type: ignore[attr-defined]
+                cols = columns(rows, names)
+                X = encode(kind, cols)
+            except ValidationError as exc:
+                raise RequestError(
+                    422, {"detail": validation_errors(exc.errors(), ("body",))}
+                ) from None
+            except ValueError as exc:
+                raise RequestError(422, {"detail": [{"loc": ["body"], "msg": str(exc)}]}) from None
+            entity_ids = cols.get("entity_id")
+            Z, degraded = None, False
+            if kind == "anomaly" and self.online is not None and entity_ids is not None:
+                Z, degraded = await self.online.zscores(entity_ids, X)
+            scores = await self.score(kind, model_input(kind, X, Z))
+            measured.scored(scores)
+            body = self.runtimes[kind].body(scores, entity_ids)
+            body["request_id"] = await self._log(kind, scores, entity_ids, degraded)
+            if kind == "anomaly":
+                body["degraded"] = degraded
+            return orjson.dumps(body)
 
     async def _log(
         self,
@@ -182,14 +187,17 @@ class ScoringService:
         self, name: str, version: str | None, body: bytes, header_length: str | None
     ) -> tuple[bytes, int | None]:
         """An inference response body and, for binary outputs, its JSON header length."""
-        self.check_size(len(body))
-        runtime = self.runtime(name, version)
-        request, tail = parse_request(body, header_length)
-        M = input_matrix(request, runtime.n_inputs, tail)
-        try:
-            X = from_tensor(runtime.kind, M)
-        except ValueError as exc:
-            raise ProtocolError(f"input {INPUT!r}: {exc}") from None
-        scores = await self.score(runtime.kind, model_input(runtime.kind, X))
-        await self._log(runtime.kind, scores)
-        return encode_response(request, name, scores.version, runtime.tensors(scores))
+        model = name if name in MODEL_KINDS else "unknown"  # tags never take user input
+        with self.meter.request(model, "v2") as measured:
+            self.check_size(len(body))
+            runtime = self.runtime(name, version)
+            request, tail = parse_request(body, header_length)
+            M = input_matrix(request, runtime.n_inputs, tail)
+            try:
+                X = from_tensor(runtime.kind, M)
+            except ValueError as exc:
+                raise ProtocolError(f"input {INPUT!r}: {exc}") from None
+            scores = await self.score(runtime.kind, model_input(runtime.kind, X))
+            measured.scored(scores)
+            await self._log(runtime.kind, scores)
+            return encode_response(request, name, scores.version, runtime.tensors(scores))

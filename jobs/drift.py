@@ -48,7 +48,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--n-estimators", type=int, default=None)
     parser.add_argument(
-        "--linger", type=float, default=12.0, help="seconds to stay up so Ray exports the gauges"
+        "--linger",
+        type=float,
+        default=None,
+        help="seconds to stay up so Ray exports the gauges; default: AETHER_METRICS_LINGER_S",
     )
     return parser.parse_args(argv)
 
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_retrain:
             outcome = retrain(settings, args.model, args, report)
     print(f"{RESULT_MARKER} {json.dumps(report.to_dict() | outcome)}", flush=True)
-    time.sleep(args.linger)
+    time.sleep(settings.metrics_linger_s if args.linger is None else args.linger)
     return 0
 
 

@@ -7,7 +7,9 @@
 
 Exits 0 after a completed run (promoted or not) and prints its summary as one JSON
 line after ``RESULT_MARKER``; exits 1 with the reason on stderr when it fails, leaving
-the champion as it was.
+the champion as it was. Either way it counts ``aetheredge_jobs{job="retrain"}`` with its
+outcome (promoted, rejected, failed) and stays up ``--linger`` seconds so that Ray
+exports it.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import argparse
 import json
 import logging
 import sys
+import time
 from datetime import datetime
 
+from aetheredge.config import Settings
 from aetheredge.data import Window
 from aetheredge.jobclient import RESULT_MARKER
+from aetheredge.metering import job_outcome
 from jobs.args import job_parser, when
 from train.pipeline import retrain
 
@@ -39,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=None, help="default: free cluster CPUs")
     parser.add_argument("--n-estimators", type=int, default=None)
+    parser.add_argument(
+        "--linger", type=float, default=None, help="default: AETHER_METRICS_LINGER_S"
+    )
     return parser.parse_args(argv)
 
 
@@ -66,9 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         logging.getLogger("jobs.retrain").exception("retraining failed")
         print(f"retrain failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _finish(args, "failed")
         return 1
     print(f"{RESULT_MARKER} {json.dumps(result.summary())}", flush=True)
+    _finish(args, "promoted" if result.promoted else "rejected")
     return 0
+
+
+def _finish(args: argparse.Namespace, outcome: str) -> None:
+    job_outcome("retrain", args.model, outcome)
+    time.sleep(Settings().metrics_linger_s if args.linger is None else args.linger)
 
 
 if __name__ == "__main__":

@@ -36,9 +36,10 @@ from aetheredge.auth import OPEN_PATHS, Gate
 from aetheredge.config import MODEL_KINDS, ModelKind, Settings
 from aetheredge.db.writer import Database
 from aetheredge.ingest import IngestService
+from aetheredge.metering import Meter
 from aetheredge.online import OnlineFeatures
 from aetheredge.predlog import PredictionLog
-from aetheredge.runtime import ENGINES, ModelRuntime, Scores, runtime_for
+from aetheredge.runtime import ModelRuntime, Scores, runtime_for
 from aetheredge.service import RequestError, ScoringService, read_limited
 from aetheredge.swap import ModelSwapper
 from aetheredge.v2 import (
@@ -139,34 +140,25 @@ class Scorer:
 
     def __init__(self) -> None:
         self.settings = settings = Settings()
+        self.meter = Meter(metrics)
         runtimes = {kind: runtime_for(kind) for kind in MODEL_KINDS}
         self.batchers = {
             kind: BatchedScorer(
-                runtime, settings.batch_max_size, settings.batch_wait_s, settings.batch_bypass_rows
+                runtime,
+                settings.batch_max_size,
+                settings.batch_wait_s,
+                settings.batch_bypass_rows,
+                self.meter,
             )
             for kind, runtime in runtimes.items()
         }
-        self.degraded = metrics.Counter(
-            "aetheredge_degraded_requests",
-            description="Anomaly requests scored without entity baselines (Redis unavailable).",
-        )
-        online = OnlineFeatures(settings, on_degraded=self.degraded.inc)
+        online = OnlineFeatures(settings, on_degraded=self.meter.degraded)
         database = Database(settings)
-        self.log = PredictionLog(settings, database, online)
+        self.log = PredictionLog(settings, database, online, on_state=self.meter.log_state)
         self.service = ScoringService(
-            runtimes, self._score, settings.max_body_bytes, online, self.log
+            runtimes, self._score, settings.max_body_bytes, online, self.log, self.meter
         )
         self.ingestion = IngestService(settings, online, database)
-        self.engine = metrics.Gauge(
-            "aetheredge_inference_engine",
-            description="1 for the engine serving each model: onnxruntime (compiled) or sklearn.",
-            tag_keys=("model", "engine"),
-        )
-        self.fallbacks = metrics.Counter(
-            "aetheredge_compiled_fallbacks",
-            description="Model loads that fell back from the compiled engine to scikit-learn.",
-            tag_keys=("model",),
-        )
         self.swapper = ModelSwapper(runtimes, settings.model_poll_s, self._loaded)
         self.gate = Gate.from_settings(settings)
 
@@ -179,10 +171,7 @@ class Scorer:
         return await self.batchers[kind](X)
 
     def _loaded(self, kind: ModelKind, runtime: ModelRuntime, fallbacks: int, _: float) -> None:
-        if fallbacks:
-            self.fallbacks.inc(fallbacks, tags={"model": kind})
-        for engine in ENGINES:
-            self.engine.set(float(engine == runtime.engine), tags={"model": kind, "engine": engine})
+        self.meter.loaded(kind, runtime.version, runtime.engine, fallbacks)
 
     async def reconfigure(self, config: dict[str, Any]) -> None:
         """Apply ``user_config``: tuning knobs (Settings names) first, then versions.
@@ -243,6 +232,8 @@ class Scorer:
         self.ingestion.check_size(request.headers.get("content-length"))
         body = await read_limited(request.stream(), self.settings.ingest_max_body_bytes)
         result = await self.ingestion.telemetry(body, request.headers.get("content-type"))
+        outcomes = {"accepted": result.accepted, "duplicate": result.duplicates}
+        self.meter.ingest(outcomes | {"rejected": result.rejected})
         return Response(result.model_dump_json(), 200, media_type="application/json")
 
     @api.get("/v1/models", response_model=ModelsResponse)

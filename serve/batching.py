@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 from ray import serve
 
+from aetheredge.metering import Meter
 from aetheredge.runtime import ModelRuntime, Scores
 
 
@@ -20,9 +21,15 @@ class BatchedScorer:
     """
 
     def __init__(
-        self, runtime: ModelRuntime, max_size: int, wait_s: float, bypass_rows: int
+        self,
+        runtime: ModelRuntime,
+        max_size: int,
+        wait_s: float,
+        bypass_rows: int,
+        meter: Meter | None = None,
     ) -> None:
         self.runtime = runtime
+        self.meter = meter or Meter()
         self.bypass_rows = bypass_rows
         self._batched = serve.batch(max_batch_size=max_size, batch_wait_timeout_s=wait_s)(
             self._score_blocks
@@ -34,11 +41,15 @@ class BatchedScorer:
         self.bypass_rows = bypass_rows
 
     async def _score_blocks(self, blocks: list[np.ndarray]) -> list[Scores]:
-        scores = self.runtime.score(blocks[0] if len(blocks) == 1 else np.concatenate(blocks))
+        scores = self._score(blocks[0] if len(blocks) == 1 else np.concatenate(blocks))
         bounds = np.cumsum([0, *(len(b) for b in blocks)]).tolist()
         return [scores.rows(a, b) for a, b in itertools.pairwise(bounds)]
 
+    def _score(self, X: np.ndarray) -> Scores:
+        self.meter.batch_rows(self.runtime.kind, len(X))
+        return self.runtime.score(X)
+
     async def __call__(self, X: np.ndarray) -> Scores:
         if len(X) >= self.bypass_rows:
-            return self.runtime.score(X)
+            return self._score(X)
         return await self._batched(X)

@@ -34,6 +34,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_
         env.setenv("AETHER_DATABASE_URL", database_url)
         env.setenv("AETHER_DATABASE_SCHEMA", f"it_{uuid.uuid4().hex[:12]}")
         env.setenv("AETHER_REDIS_URL", redis_url)
+        env.setenv("AETHER_METRICS_LINGER_S", "0")  # tests scrape what stays up themselves
         env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
         settings = Settings()
         asyncio.run(migrate_schema(settings))

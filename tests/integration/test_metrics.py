@@ -1,0 +1,101 @@
+"""The scoring path's metrics on Ray's real Prometheus endpoint, after real traffic."""
+
+import time
+
+import httpx
+import numpy as np
+import pytest
+import ray
+from prometheus_client.parser import text_string_to_metric_families
+
+from aetheredge.features import INPUT_NAMES
+from aetheredge.synthetic import telemetry
+from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
+
+pytestmark = pytest.mark.integration
+
+
+def _samples(port: int) -> list:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return [s for f in text_string_to_metric_families(text) for s in f.samples]
+
+
+def _total(samples: list, name: str, **labels: str) -> float:
+    return sum(
+        s.value
+        for s in samples
+        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def test_scoring_metrics_reach_prometheus_with_serve_tags(platform, service):
+    settings, _ = platform
+    base = f"http://{settings.serve_host}:{settings.serve_port}"
+    rows = telemetry(64, seed=21, start="2026-06-01")
+    (answer,) = service.predict("anomaly", rows.to_dict("records"))
+    flagged = sum(r["is_anomaly"] for r in answer["results"])
+    X = rows[list(INPUT_NAMES["anomaly"])].to_numpy(np.float32)
+    infer = {"inputs": [{"name": "features", "datatype": "FP32", "shape": list(X.shape),
+                         "data": X.ravel().tolist()}]}  # fmt: skip
+    assert httpx.post(f"{base}/v2/models/anomaly/infer", json=infer).status_code == 200
+    assert httpx.post(f"{base}/v1/anomaly/score", json={"rows": [{}]}).status_code == 422
+    assert httpx.post(f"{base}/v2/models/nope/infer", json=infer).status_code == 404
+    fresh = rows[list(TELEMETRY_COLUMNS)].assign(
+        entity_id=lambda f: "metrics-" + f.entity_id.astype(str)
+    )
+    ingested = service.ingest(json_body(fresh))
+    served = service.health()["versions"]["anomaly"]
+
+    port = ray._private.worker.global_worker.node.metrics_export_port
+    wanted = {
+        "ray_aetheredge_requests_total",
+        "ray_aetheredge_rows_scored_total",
+        "ray_aetheredge_batch_rows_count",
+        "ray_aetheredge_model_version_info",
+        "ray_aetheredge_ingest_rows_total",
+        "ray_aetheredge_prediction_log_backlog_rows",
+    }
+    deadline = time.monotonic() + 60
+    while True:
+        samples = _samples(port)
+        present = {s.name for s in samples}
+        if wanted <= present and _total(samples, "ray_aetheredge_rows_scored_total") >= 128:
+            break
+        ours = sorted(n for n in present if "aetheredge" in n)
+        assert time.monotonic() < deadline, f"missing {wanted - present}; found {ours}"
+        time.sleep(2)
+
+    requests = "ray_aetheredge_requests_total"
+    assert _total(samples, requests, model="anomaly", api="v1", code="200") >= 1
+    assert _total(samples, requests, model="anomaly", api="v2", code="200") >= 1
+    assert _total(samples, requests, model="anomaly", api="v1", code="422") >= 1
+    assert _total(samples, requests, model="unknown", api="v2", code="404") >= 1
+    assert _total(samples, "ray_aetheredge_rows_scored_total", model="anomaly") >= 128
+    assert _total(samples, "ray_aetheredge_anomalies_total", model="anomaly") >= flagged
+    latency = "ray_aetheredge_request_latency_seconds_count"
+    assert _total(samples, latency, model="anomaly", api="v1") >= 2
+    version = "ray_aetheredge_model_version_info"
+    assert _total(samples, version, model="anomaly", version=served) >= 1
+    accepted = "ray_aetheredge_ingest_rows_total"
+    assert _total(samples, accepted, outcome="accepted") >= ingested["accepted"] > 0
+    # ray.serve.metrics tags every series with where it came from
+    (sample,) = [
+        s
+        for s in samples
+        if s.name == requests and s.labels.get("code") == "422" and s.labels["api"] == "v1"
+    ][:1]
+    assert sample.labels["application"] == settings.serve_app_name
+    assert sample.labels["deployment"] == "Scorer" and sample.labels["replica"]
+
+
+def test_a_failed_retraining_is_counted(platform, tmp_path):
+    from jobs import retrain
+
+    missing = tmp_path / "no-such-usage.parquet"
+    assert retrain.main(["--model", "cost", "--source", str(missing), "--linger", "0"]) == 1
+    port = ray._private.worker.global_worker.node.metrics_export_port
+    labels = {"job": "retrain", "model": "cost", "outcome": "failed"}
+    deadline = time.monotonic() + 60
+    while _total(_samples(port), "ray_aetheredge_jobs_total", **labels) < 1:
+        assert time.monotonic() < deadline, "the retraining outcome never reached Prometheus"
+        time.sleep(2)
