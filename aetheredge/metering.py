@@ -7,19 +7,26 @@ It takes its metric classes from a module with Ray's metrics API: ``ray.serve.me
 in a Serve replica, which adds the application, deployment and replica tags, so every
 series lands on Ray's Prometheus endpoint. Without one (plain-Python tests) it records
 nothing and costs nothing.
+
+Ray drops a gauge series that is not set again within about two export intervals
+(~20 s), so the replica's gauges (served version, engine, the log's backlog) are set
+again every :data:`REFRESH_S` by :meth:`Meter.start`'s task.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 from aetheredge.runtime import ENGINES, Scores
 
 log = logging.getLogger(__name__)
+REFRESH_S = 5.0
 LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]
 BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384]
 
@@ -123,6 +130,8 @@ class Meter:
             tag_keys=("store",),
         )
         self._served: dict[str, str] = {}
+        self._gauges: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Any, float]] = {}
+        self._task: asyncio.Task[None] | None = None
 
     @contextmanager
     def request(self, model: str, api: str) -> Iterator[Request]:
@@ -149,6 +158,30 @@ class Meter:
         if self.on:
             self.batch.observe(rows, tags={"model": model})
 
+    @staticmethod
+    def _key(gauge: Any, tags: dict[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return gauge.info["name"], tuple(sorted(tags.items()))
+
+    def _set(self, gauge: Any, value: float, **tags: str) -> None:
+        """Set a gauge and keep it set (see :meth:`refresh`)."""
+        gauge.set(value, tags=tags)
+        self._gauges[self._key(gauge, tags)] = (gauge, value)
+
+    def refresh(self) -> None:
+        """Set every kept gauge again, before Ray would drop it as stale."""
+        for (_, tags), (gauge, value) in list(self._gauges.items()):
+            gauge.set(value, tags=dict(tags))
+
+    def start(self) -> None:
+        """Keep the gauges fresh from the running event loop (once)."""
+        if self.on and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._refresh_forever())
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            self.refresh()
+
     def loaded(self, model: str, version: str, engine: str, fallbacks: int) -> None:
         """``version`` of ``model`` now serves on ``engine`` (the one before, no longer);
         ``fallbacks``: compiled loads that fell back to scikit-learn on the way."""
@@ -156,11 +189,13 @@ class Meter:
             return
         previous = self._served.get(model)
         if previous is not None and previous != version:
-            self.version.set(0, tags={"model": model, "version": previous})
-        self.version.set(1, tags={"model": model, "version": version})
+            old = {"model": model, "version": previous}
+            self.version.set(0, tags=old)  # not kept: it ages out
+            self._gauges.pop(self._key(self.version, old), None)
+        self._set(self.version, 1, model=model, version=version)
         self._served[model] = version
         for name in ENGINES:
-            self.engine.set(float(name == engine), tags={"model": model, "engine": name})
+            self._set(self.engine, float(name == engine), model=model, engine=name)
         if fallbacks:
             self.fallbacks.inc(fallbacks, tags={"model": model})
 
@@ -172,9 +207,9 @@ class Meter:
     def log_state(self, buffered_rows: int, spill_depth: dict[str, int]) -> None:
         """The prediction log's backlog (``PredictionLog(on_state=...)``)."""
         if self.on:
-            self.backlog.set(buffered_rows)
+            self._set(self.backlog, buffered_rows)
             for store, batches in spill_depth.items():
-                self.spilled.set(batches, tags={"store": store})
+                self._set(self.spilled, batches, store=store)
 
     def ingest(self, counts: dict[str, int]) -> None:
         if self.on:

@@ -195,6 +195,7 @@ class Scorer:
             config.get("versions", {}), again=threads != {settings.inference_threads}
         )
         self.swapper.start()
+        self.meter.start()
 
     async def _answer(self, request: Request, handler: Handler) -> Response:
         """``handler``'s answer through FastAPI (the same one :class:`ScoringAPI` gives)."""
