@@ -30,6 +30,8 @@ def _total(samples: list, name: str, **labels: str) -> float:
 
 def test_scoring_metrics_reach_prometheus_with_serve_tags(platform, service):
     settings, _ = platform
+    port = ray._private.worker.global_worker.node.metrics_export_port
+    before = _samples(port)  # earlier tests' traffic: what this one adds is the difference
     base = f"http://{settings.serve_host}:{settings.serve_port}"
     rows = telemetry(64, seed=21, start="2026-06-01")
     (answer,) = service.predict("anomaly", rows.to_dict("records"))
@@ -46,44 +48,46 @@ def test_scoring_metrics_reach_prometheus_with_serve_tags(platform, service):
     ingested = service.ingest(json_body(fresh))
     served = service.health()["versions"]["anomaly"]
 
-    port = ray._private.worker.global_worker.node.metrics_export_port
-    wanted = {
-        "ray_aetheredge_requests_total",
-        "ray_aetheredge_rows_scored_total",
-        "ray_aetheredge_batch_rows_count",
-        "ray_aetheredge_model_version_info",
-        "ray_aetheredge_ingest_rows_total",
-        "ray_aetheredge_prediction_log_backlog_rows",
+    requests, latency = "ray_aetheredge_requests_total", "ray_aetheredge_request_latency_seconds"
+    grown = {  # (metric, labels): at least this much more than before
+        (requests, ("anomaly", "v1", "200")): 1,
+        (requests, ("anomaly", "v2", "200")): 1,
+        (requests, ("anomaly", "v1", "422")): 1,
+        (requests, ("unknown", "v2", "404")): 1,
+        (f"{latency}_count", ("anomaly", "v1")): 2,
+        ("ray_aetheredge_rows_scored_total", ("anomaly",)): 128,
+        ("ray_aetheredge_anomalies_total", ("anomaly",)): max(flagged, 0),
+        ("ray_aetheredge_batch_rows_count", ("anomaly",)): 1,
+        ("ray_aetheredge_ingest_rows_total", ("accepted",)): ingested["accepted"],
     }
-    deadline = time.monotonic() + 60
-    while True:
-        samples = _samples(port)
-        present = {s.name for s in samples}
-        if wanted <= present and _total(samples, "ray_aetheredge_rows_scored_total") >= 128:
-            break
-        ours = sorted(n for n in present if "aetheredge" in n)
-        assert time.monotonic() < deadline, f"missing {wanted - present}; found {ours}"
-        time.sleep(2)
+    keys = {
+        requests: ("model", "api", "code"),
+        f"{latency}_count": ("model", "api"),
+        "ray_aetheredge_ingest_rows_total": ("outcome",),
+    }
 
-    requests = "ray_aetheredge_requests_total"
-    assert _total(samples, requests, model="anomaly", api="v1", code="200") >= 1
-    assert _total(samples, requests, model="anomaly", api="v2", code="200") >= 1
-    assert _total(samples, requests, model="anomaly", api="v1", code="422") >= 1
-    assert _total(samples, requests, model="unknown", api="v2", code="404") >= 1
-    assert _total(samples, "ray_aetheredge_rows_scored_total", model="anomaly") >= 128
-    assert _total(samples, "ray_aetheredge_anomalies_total", model="anomaly") >= flagged
-    latency = "ray_aetheredge_request_latency_seconds_count"
-    assert _total(samples, latency, model="anomaly", api="v1") >= 2
-    version = "ray_aetheredge_model_version_info"
-    assert _total(samples, version, model="anomaly", version=served) >= 1
-    accepted = "ray_aetheredge_ingest_rows_total"
-    assert _total(samples, accepted, outcome="accepted") >= ingested["accepted"] > 0
+    def short(samples: list) -> list[str]:
+        missing = []
+        for (name, values), wanted in grown.items():
+            labels = dict(zip(keys.get(name, ("model",)), values, strict=True))
+            if _total(samples, name, **labels) - _total(before, name, **labels) < wanted:
+                missing.append(f"{name}{labels} +{wanted}")
+        version = "ray_aetheredge_model_version_info"
+        if _total(samples, version, model="anomaly", version=served) < 1:
+            missing.append(f"{version}{{model=anomaly, version={served}}} = 1")
+        return missing
+
+    deadline = time.monotonic() + 60
+    while missing := short(samples := _samples(port)):
+        assert time.monotonic() < deadline, f"never reached Prometheus: {missing}"
+        time.sleep(2)
+    assert ingested["accepted"] == len(fresh)
     # ray.serve.metrics tags every series with where it came from
-    (sample,) = [
+    sample = next(
         s
         for s in samples
         if s.name == requests and s.labels.get("code") == "422" and s.labels["api"] == "v1"
-    ][:1]
+    )
     assert sample.labels["application"] == settings.serve_app_name
     assert sample.labels["deployment"] == "Scorer" and sample.labels["replica"]
 
