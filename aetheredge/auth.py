@@ -92,28 +92,29 @@ def scope_for(path: str) -> Scope | None:
 
 
 class Gate:
-    """Admits one HTTP request: a key with the route's scope (when keys are configured),
-    then a token from that key's rate limit."""
+    """Admits one HTTP request: a key with the route's scope, then a token from that
+    key's rate limit. Only built when keys are configured: an open API has no gate."""
 
     def __init__(self, keys: KeyRing, limiter: RateLimiter | None) -> None:
         self.keys = keys
         self.limiter = limiter
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Gate:
-        """The gate ``settings`` describe; refuses (ValueError) a required but empty ring."""
+    def from_settings(cls, settings: Settings) -> Gate | None:
+        """The gate ``settings`` describe; None when no key is configured (the API is open,
+        and a warning says so). Refuses (ValueError) a required but empty ring."""
         keys = KeyRing(settings.api_keys)
         if not keys.enabled:
             if settings.require_api_keys:
                 raise ValueError("AETHER_REQUIRE_API_KEYS is set but AETHER_API_KEYS is empty")
             log.warning("no API keys configured (AETHER_API_KEYS): the API is open to anyone")
-        limited = keys.enabled and settings.rate_limit_rps > 0
-        return cls(keys, RateLimiter(settings) if limited else None)
+            return None
+        return cls(keys, RateLimiter(settings) if settings.rate_limit_rps > 0 else None)
 
     async def admit(self, path: str, authorization: str | None) -> ApiKey | None:
-        """The request's key (None on an open route or with no keys); raises the refusal."""
+        """The request's key (None on an open route); raises the refusal."""
         scope = scope_for(path)
-        if scope is None or not self.keys.enabled:
+        if scope is None:
             return None
         key = self.keys.authorize(authorization, scope)
         if self.limiter is not None:

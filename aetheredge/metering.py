@@ -51,16 +51,14 @@ def job_outcome(job: str, model: str, outcome: str) -> None:
 
 
 class Request:
-    """One request being measured: what it scored, set by the handler."""
+    """One request being measured: what it scored, set by the handler (and only read
+    when metrics are on)."""
 
     def __init__(self) -> None:
-        self.rows = 0
-        self.anomalies = 0
+        self.scores: Scores | None = None
 
     def scored(self, scores: Scores) -> None:
-        self.rows = len(scores.values)
-        if scores.threshold is not None:
-            self.anomalies = int(scores.flags.sum())
+        self.scores = scores
 
 
 class Meter:
@@ -149,10 +147,12 @@ class Meter:
     def _record(self, model: str, api: str, code: str, seconds: float, done: Request) -> None:
         self.requests.inc(tags={"model": model, "api": api, "code": code})
         self.latency.observe(seconds, tags={"model": model, "api": api})
-        if done.rows:
-            self.rows.inc(done.rows, tags={"model": model})
-        if done.anomalies:
-            self.anomalies.inc(done.anomalies, tags={"model": model})
+        scores = done.scores
+        if scores is None or not len(scores.values):
+            return
+        self.rows.inc(len(scores.values), tags={"model": model})
+        if scores.threshold is not None and (flagged := int(scores.flags.sum())):
+            self.anomalies.inc(flagged, tags={"model": model})
 
     def batch_rows(self, model: str, rows: int) -> None:
         if self.on:

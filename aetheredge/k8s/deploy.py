@@ -18,7 +18,8 @@ import difflib
 import json
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,11 @@ class Plan:
     problems: list[Problem]
     scan: Scan | None  # None: checkov was not run
     previous: list[dict[str, Any]] | None
-    changes: list[Change] = field(default_factory=list)
+
+    @cached_property
+    def changes(self) -> list[Change]:
+        """Each object's change from :attr:`previous` (none known: all created)."""
+        return changes(self.previous or [], self.objects)
 
     @property
     def valid(self) -> bool:
@@ -195,7 +200,6 @@ def plan(
         problems=problems(objects),
         scan=scan(objects) if checkov else None,
         previous=previous,
-        changes=changes(previous or [], objects),
     )
 
 

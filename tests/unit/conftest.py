@@ -12,11 +12,12 @@ from aetheredge.k8s.manifests import (
     render,
     render_chart,
 )
-from aetheredge.k8s.scan import Scan, checkov, scan_all
+from aetheredge.k8s.scan import Scan, scan_all
 from aetheredge.models import build_model
 from aetheredge.registry import Registry
 from aetheredge.runtime import runtime_for
 from aetheredge.service import ScoringService
+from tests.k8s import skip_without_checkov
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,7 @@ def service(settings):
 def manifest_scans() -> dict[str, Scan]:
     """checkov's findings on every overlay (``kustomize-<env>``) and every chart profile
     (``helm-<env>``), from one checkov run."""
-    if checkov() is None:
-        pytest.skip("checkov is not installed: `make test` builds .venv-checkov (AETHER_CHECKOV)")
+    skip_without_checkov()
     manifests = {}
     for env in ENVIRONMENTS:
         manifests[f"kustomize-{env}"] = render(KUBERAY / "overlays" / env)

@@ -2,7 +2,6 @@
 end to end through the CLI, and the refusal to go on without a cluster."""
 
 import copy
-import shutil
 
 import pytest
 import yaml
@@ -10,16 +9,10 @@ from typer.testing import CliRunner
 
 from aetheredge.cli import app
 from aetheredge.k8s import deploy
-from aetheredge.k8s.crds import crd_directory
 from aetheredge.k8s.manifests import ENVIRONMENTS
-from aetheredge.k8s.scan import checkov
+from tests.k8s import skip_without_checkov, skip_without_kubectl
 
-if shutil.which("kubectl") is None or not crd_directory().is_dir():
-    pytest.skip(
-        "needs kubectl (for `kubectl kustomize`) and the KubeRay CRDs at "
-        f"{crd_directory()} (AETHER_KUBERAY_CRDS)",
-        allow_module_level=True,
-    )
+skip_without_kubectl()
 
 
 @pytest.mark.parametrize("helm", [False, True], ids=["kustomize", "helm"])
@@ -71,8 +64,7 @@ def test_dumped_manifest_reads_back_the_same_and_keeps_blocks():
 
 
 def test_dry_run_prints_the_plan_and_applies_nothing(tmp_path, monkeypatch):
-    if checkov() is None:
-        pytest.skip("checkov is not installed: `make test` builds .venv-checkov (AETHER_CHECKOV)")
+    skip_without_checkov()
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-cluster"))
     previous = deploy.plan("production", checkov=False).objects
     previous[-1]["spec"]["upgradeStrategy"]["type"] = "None"

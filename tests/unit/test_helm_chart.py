@@ -3,13 +3,11 @@ every values profile: the same objects as the Kustomize overlay of that name, th
 offline validation, and values.schema.json refusing bad values with the reason."""
 
 import copy
-import shutil
 
 import helm_python
 import pytest
 import yaml
 
-from aetheredge.k8s.crds import crd_directory
 from aetheredge.k8s.manifests import (
     CHART,
     ENVIRONMENTS,
@@ -21,13 +19,9 @@ from aetheredge.k8s.manifests import (
     render_chart,
     retrain_job,
 )
+from tests.k8s import skip_without_kubectl
 
-if shutil.which("kubectl") is None or not crd_directory().is_dir():
-    pytest.skip(
-        "needs kubectl (for `kubectl kustomize`) and the KubeRay CRDs at "
-        f"{crd_directory()} (AETHER_KUBERAY_CRDS)",
-        allow_module_level=True,
-    )
+skip_without_kubectl()
 
 HELM_LABELS = ("app.kubernetes.io/managed-by", "app.kubernetes.io/instance", "helm.sh/chart")
 

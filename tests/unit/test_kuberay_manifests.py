@@ -3,23 +3,17 @@ KubeRay CRD schemas, operator rules, Ray's Serve config schema, Kubernetes API s
 
 import copy
 import json
-import shutil
 
 import pytest
 import yaml
 
 from aetheredge.config import DEFAULT_SECRETS_DIR as SECRETS_DIR
 from aetheredge.config import Settings
-from aetheredge.k8s.crds import crd_directory
 from aetheredge.k8s.manifests import ENVIRONMENTS, KUBERAY, problems, render, retrain_job
-from aetheredge.k8s.scan import Scan, checkov, scan
+from aetheredge.k8s.scan import Scan, scan
+from tests.k8s import skip_without_checkov, skip_without_kubectl
 
-if shutil.which("kubectl") is None or not crd_directory().is_dir():
-    pytest.skip(
-        "needs kubectl (for `kubectl kustomize`) and the KubeRay CRDs at "
-        f"{crd_directory()} (AETHER_KUBERAY_CRDS)",
-        allow_module_level=True,
-    )
+skip_without_kubectl()
 
 
 @pytest.fixture(scope="module", params=ENVIRONMENTS)
@@ -267,8 +261,7 @@ def test_tls_everywhere_but_development(rendered):
 
 
 def _scanned(objects: list[dict]) -> Scan:
-    if checkov() is None:
-        pytest.skip("checkov is not installed: `make test` builds .venv-checkov (AETHER_CHECKOV)")
+    skip_without_checkov()
     return scan(objects)
 
 

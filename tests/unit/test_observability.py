@@ -3,21 +3,19 @@ each metric it reads is one the platform defines; both ship in every overlay."""
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import promql_parser
 import pytest
 
-from aetheredge.k8s.crds import crd_directory
 from aetheredge.k8s.manifests import ENVIRONMENTS, KUBERAY, render
+from tests.k8s import skip_without_kubectl
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = KUBERAY / "base" / "dashboards" / "aetheredge.json"
 GRAFANA_MACROS = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
 
-if shutil.which("kubectl") is None or not crd_directory().is_dir():
-    pytest.skip("needs kubectl and the KubeRay CRDs", allow_module_level=True)
+skip_without_kubectl()
 
 
 def _defined_metrics() -> set[str]:
