@@ -7,7 +7,7 @@ PYTHON  ?= python3
 # Ray job drivers run `python -m jobs.retrain`: keep the venv first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo up down status test bench bench-data lint format clean
+.PHONY: install demo up down status test fuzz soak bench bench-data lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: install $(CHECKOV_VENV)/.installed  ## lint, then the whole suite (unit te
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	AETHER_CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov $(BIN)/pytest
+
+fuzz: install  ## schemathesis on the live API, long profile: new random cases each run (~10 min)
+	$(BIN)/pytest tests/fuzz --hypothesis-profile=long -p no:cacheprovider
+
+soak: install  ## the stack at 50% of its measured peak for 10 min: p99 drift, memory growth
+	$(BIN)/python -m benchmarks.soak
 
 bench: install  ## in-process and HTTP load benchmarks, each against its baseline (see README)
 	$(BIN)/python -m benchmarks.inprocess

@@ -157,6 +157,22 @@ def validation_errors(
     return details
 
 
+class FieldError(BaseModel):
+    """One reason a body was refused: where (``loc``) and why (``msg``, ``type``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str | None = None
+
+
+class Refusal(BaseModel):
+    """Why a request was refused: a sentence, or the fields at fault."""
+
+    detail: str | list[FieldError]
+
+
 class RowError(BaseModel):
     """One refused row: its 0-based index in the batch, the field at fault, and why."""
 

@@ -27,12 +27,22 @@ REQUEST_COLUMNS: dict[ModelKind, tuple[str, ...]] = {
 class ServiceClient:
     """Calls the ``/v1`` API; raises :class:`httpx.HTTPStatusError` on 4xx/5xx."""
 
-    def __init__(self, base_url: str, timeout_s: float = 30.0) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout_s)
+    def __init__(self, base_url: str, api_key: str | None = None, timeout_s: float = 30.0) -> None:
+        self.headers = auth(api_key)
+        """The headers every request carries: the API key's, when there is one."""
+        self.http = httpx.Client(base_url=base_url, headers=self.headers, timeout=timeout_s)
+        self.waited = 0
+        """How many 503s (store busy or away) :meth:`ingest` has waited out and retried."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceClient:
-        return cls(f"http://{settings.serve_host}:{settings.serve_port}")
+        """A client of the local service, presenting ``AETHER_API_KEY`` when set."""
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        return cls(f"http://{settings.serve_host}:{settings.serve_port}", key)
+
+    @property
+    def base_url(self) -> str:
+        return str(self.http.base_url)
 
     @staticmethod
     def _ok(response: httpx.Response) -> Any:
@@ -87,6 +97,7 @@ class ServiceClient:
             )
             if response.status_code != 503:
                 break
+            self.waited += 1
             time.sleep(float(response.headers.get("retry-after", "1")))
         return self._ok(response)
 
@@ -97,6 +108,11 @@ class ServiceClient:
             buffer = io.BytesIO()
             frame.iloc[start : start + batch_rows].to_parquet(buffer, index=False)
             yield self.ingest(buffer.getvalue(), PARQUET)
+
+
+def auth(api_key: str | None) -> dict[str, str]:
+    """The ``Authorization`` header presenting ``api_key`` (none without a key)."""
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
 def _plain(value: Any) -> Any:

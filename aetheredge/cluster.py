@@ -81,6 +81,11 @@ def connect(settings: Settings) -> None:
         )
 
 
+# A request HAProxy could not deliver, or whose replica died before answering (closed
+# with nothing sent back), goes to another replica: scoring and ingest are idempotent.
+HAPROXY_RETRY_ON = "conn-failure empty-response junk-response"
+
+
 def serve_env(settings: Settings) -> dict[str, str]:
     """Ray Serve's process-level switches, which Ray reads only when it starts.
 
@@ -99,6 +104,7 @@ def serve_env(settings: Settings) -> dict[str, str]:
             "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(base / "haproxy.cfg"),
             "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
             "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
+            "RAY_SERVE_HAPROXY_RETRY_ON": HAPROXY_RETRY_ON,
         }
     return env
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     require_api_keys: bool = Field(
         default=False, description="Refuse to serve without API keys (set in Kubernetes)."
     )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="The key this side presents (CLI, client) to a service that wants one.",
+    )
     rate_limit_rps: float = Field(
         default=100.0, ge=0.0, description="Requests per second per API key; 0: no limit."
     )
@@ -158,6 +162,12 @@ class Settings(BaseSettings):
     serve_max_replicas: int = Field(default=2, ge=1, description="Autoscaling upper bound.")
     max_rows_per_request: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024**2, ge=1024, description="Larger bodies: 413.")
+    body_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request body must arrive within this long, else 408: a slow client "
+        "cannot hold a replica's request slot.",
+    )
     batch_max_size: int = Field(
         default=64, ge=1, description="Requests one dynamic batch may merge (@serve.batch)."
     )

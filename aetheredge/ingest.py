@@ -22,7 +22,7 @@ from aetheredge.db import DatabaseUnavailableError
 from aetheredge.db.writer import BatchWriter, Database
 from aetheredge.features import anomaly_matrix
 from aetheredge.online import OnlineFeatures
-from aetheredge.service import RequestError, check_size
+from aetheredge.service import BodyLimit, RequestError
 from aetheredge.telemetry import (
     READERS,
     TELEMETRY_COLUMNS,
@@ -61,16 +61,14 @@ class IngestService:
         self.database = database or Database(settings)
         self.max_inflight = 2 * settings.db_pool_size
         self.inflight = 0
+        self.body = BodyLimit(settings.ingest_max_body_bytes, settings.body_timeout_s)
 
     async def writer(self) -> BatchWriter:
         return await self.database.writer("telemetry", TELEMETRY_COLUMNS)
 
-    def check_size(self, length: int | str | None) -> None:
-        check_size(length, self.settings.ingest_max_body_bytes)
-
     async def telemetry(self, body: bytes, content_type: str | None) -> IngestResponse:
         """Store a batch; refusals raise :class:`RequestError` (413, 415, 422, 503)."""
-        self.check_size(len(body))
+        self.body.check(len(body))
         if media_type(content_type) not in READERS:
             raise RequestError(
                 415, {"detail": f"send one of {sorted(READERS)}, not {media_type(content_type)!r}"}

@@ -8,9 +8,11 @@ it supplies the runtimes and the (dynamically batched) scoring coroutine, and ma
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,20 +63,46 @@ class RequestError(Exception):
         self.headers = headers or {}
 
 
-def check_size(length: int | str | None, limit: int) -> None:
-    """Refuse (413) a body declared or found larger than ``limit`` bytes."""
-    if length is not None and int(length) > limit:
-        raise RequestError(413, {"detail": f"body of {length} bytes exceeds {limit} bytes"})
+@dataclass(frozen=True)
+class BodyLimit:
+    """How large a request body may be, and how long it may take to arrive.
 
+    The deadline is the defence against slow clients (slowloris): a body trickling in
+    would otherwise hold one of a replica's request slots for as long as it likes.
+    """
 
-async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    """A body arriving in ``chunks``, refused (413) as soon as it grows past ``limit``."""
-    parts, size = [], 0
-    async for chunk in chunks:
-        size += len(chunk)
-        check_size(size, limit)
-        parts.append(chunk)
-    return b"".join(parts)
+    max_bytes: int
+    timeout_s: float = 10.0
+
+    def check(self, length: int) -> None:
+        """Refuse (413) a body of ``length`` bytes, declared or found, over the limit."""
+        if length > self.max_bytes:
+            raise RequestError(
+                413, {"detail": f"body of {length} bytes exceeds {self.max_bytes} bytes"}
+            )
+
+    async def read(self, declared: str | None, chunks: AsyncIterator[bytes]) -> bytes:
+        """The body arriving in ``chunks``: 400 for a ``Content-Length`` (``declared``)
+        that is not a number, 413 as soon as it is (or grows) too large, 408 when it has
+        not all arrived within ``timeout_s``."""
+        if declared is not None:
+            if not declared.isdigit():
+                raise RequestError(400, {"detail": "Content-Length must be a number of bytes"})
+            self.check(int(declared))
+        parts, size = [], 0
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async for chunk in chunks:
+                    size += len(chunk)
+                    self.check(size)
+                    parts.append(chunk)
+        except TimeoutError:
+            raise RequestError(  # the rest of the body may still come: end the connection
+                408,
+                {"detail": f"the body did not arrive within {self.timeout_s:g} s"},
+                {"Connection": "close"},
+            ) from None
+        return b"".join(parts)
 
 
 class ScoringService:
@@ -84,26 +112,22 @@ class ScoringService:
         self,
         runtimes: Mapping[ModelKind, ModelRuntime],
         score: Scorer,
-        max_body_bytes: int,
+        body: BodyLimit,
         online: OnlineFeatures | None = None,
         log: PredictionLog | None = None,
         meter: Meter | None = None,
     ) -> None:
         self.runtimes = runtimes
         self.score = score
-        self.max_body_bytes = max_body_bytes
+        self.body = body
         self.online = online
         self.log = log
         self.meter = meter or Meter()
 
-    def check_size(self, length: int | str | None) -> None:
-        """Refuse (413) a body declared or found larger than ``max_body_bytes``."""
-        check_size(length, self.max_body_bytes)
-
     async def v1(self, kind: ModelKind, body: bytes) -> bytes:
         """Score a ``/v1`` request body of rows; 422 names every invalid field."""
         with self.meter.request(kind, "v1") as measured:
-            self.check_size(len(body))
+            self.body.check(len(body))
             if not self.runtimes[kind].ready:
                 raise RequestError(503, {"detail": f"no {kind} model is loaded yet"})
             model, names = V1_REQUESTS[kind]
@@ -189,7 +213,7 @@ class ScoringService:
         """An inference response body and, for binary outputs, its JSON header length."""
         model = name if name in MODEL_KINDS else "unknown"  # tags never take user input
         with self.meter.request(model, "v2") as measured:
-            self.check_size(len(body))
+            self.body.check(len(body))
             runtime = self.runtime(name, version)
             request, tail = parse_request(body, header_length)
             M = input_matrix(request, runtime.n_inputs, tail)

@@ -74,9 +74,9 @@ def _json(body: bytes) -> Columns:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise FormatError(f"body is not valid JSON: {exc}") from None
-    rows = doc.get("rows") if isinstance(doc, dict) else doc
-    if not isinstance(rows, list):
-        raise FormatError('expected {"rows": [...]} or a JSON array of row objects')
+    if not isinstance(doc, dict) or set(doc) != {"rows"} or not isinstance(doc["rows"], list):
+        raise FormatError('expected {"rows": [...]}, a list of row objects, and nothing else')
+    rows = doc["rows"]
     if not all(type(row) is dict for row in rows):
         index = next(i for i, row in enumerate(rows) if type(row) is not dict)
         raise FormatError(f"row {index} is not a JSON object")

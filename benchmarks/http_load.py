@@ -50,7 +50,8 @@ ROUTE = "/v1/anomaly/score"
 CONSTANT_PREFIX = "/constant"
 
 
-def _train(settings: Settings, rows: int) -> str:
+def train_champion(settings: Settings, rows: int) -> str:
+    """Train, register and promote the default anomaly model; its version."""
     registry = Registry(settings)
     data = split("anomaly", load_frame("anomaly", rows=rows, seed=0))
     model = build_model("anomaly", random_state=0).fit(data.X_train)
@@ -140,7 +141,8 @@ def _baseline(settings: Settings, version: str, bodies, args) -> list[dict]:
         server.wait(timeout=30)
 
 
-def _replica_rss_mb(dashboard_url: str, app_name: str) -> list[float]:
+def replica_rss_mb(dashboard_url: str, app_name: str) -> dict[int, float]:
+    """Resident memory (MiB) of each live replica of the scoring deployment, by pid."""
     actors = list_actors(
         address=dashboard_url,
         filters=[
@@ -148,11 +150,11 @@ def _replica_rss_mb(dashboard_url: str, app_name: str) -> list[float]:
             ("state", "=", "ALIVE"),
         ],
     )
-    rss = []
+    rss = {}
     for actor in actors:
         status = Path(f"/proc/{actor.pid}/status").read_text()
         kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-        rss.append(kb / 1024)
+        rss[actor.pid] = kb / 1024
     return rss
 
 
@@ -203,7 +205,7 @@ def _serve(base: Settings, config: str, replicas: int, version: str, bodies, arg
         }
         systems["constant"] = (f"{root}{CONSTANT_PREFIX}", None)
         records = _drive(systems, label, bodies, args)
-        rss = _replica_rss_mb(cluster.dashboard_url, settings.serve_app_name)
+        rss = list(replica_rss_mb(cluster.dashboard_url, settings.serve_app_name).values())
         for r in records:
             if r["system"].startswith("aetheredge"):
                 r["replica_rss_mb"] = rss
@@ -330,7 +332,7 @@ def main() -> None:
     settings = Settings(home=home, database_schema=f"bench_{uuid.uuid4().hex[:10]}")
     asyncio.run(migrate_schema(settings))
     try:
-        version = _train(settings, args.rows)
+        version = train_champion(settings, args.rows)
         bodies = _bodies(args.bulk_rows)
         records = _baseline(settings, version, bodies, args)
         for config in args.configs:

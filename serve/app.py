@@ -13,6 +13,7 @@ route signatures.
 """
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -30,6 +31,7 @@ from aetheredge.api import (
     Health,
     IngestResponse,
     ModelsResponse,
+    Refusal,
     TelemetryBatch,
 )
 from aetheredge.auth import OPEN_PATHS, Gate
@@ -40,7 +42,7 @@ from aetheredge.metering import Meter
 from aetheredge.online import OnlineFeatures
 from aetheredge.predlog import PredictionLog
 from aetheredge.runtime import ModelRuntime, Scores, runtime_for
-from aetheredge.service import RequestError, ScoringService, read_limited
+from aetheredge.service import BodyLimit, RequestError, ScoringService
 from aetheredge.swap import ModelSwapper
 from aetheredge.v2 import (
     ErrorBody,
@@ -66,7 +68,33 @@ api = ScoringAPI(
     version=VERSION,
     default_response_class=ORJSONResponse,
 )
-V2_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody}, 404: {"model": ErrorBody}}
+REASONS: dict[int, str] = {
+    400: "a Content-Length that is not a number; on V2, a request the protocol refuses",
+    401: "no valid API key",
+    403: "the key lacks the route's scope",
+    404: "no such model or version",
+    408: "the body did not arrive within AETHER_BODY_TIMEOUT_S",
+    413: "the body is larger than the limit",
+    415: "a content type ingest does not read",
+    422: "a field is missing, of the wrong type or out of range",
+    429: "the key's rate limit is spent (see Retry-After)",
+    503: "no model is loaded yet, or the store is busy (see Retry-After)",
+}
+
+
+def refused(
+    *codes: int, shapes: Sequence[type[BaseModel]] = (Refusal,)
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for the refusals ``codes``, each body one of ``shapes``."""
+    refs = [{"$ref": f"#/components/schemas/{shape.__name__}"} for shape in shapes]
+    schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
+    content = {"application/json": {"schema": schema}}
+    return {code: {"description": REASONS[code], "content": content} for code in codes}
+
+
+BODY_REFUSALS = refused(400, 408, 413, 422, 503)  # whatever reads a body
+V2_REFUSALS = refused(404, shapes=(ErrorBody,))
+INFER_REFUSALS = refused(408, 413) | refused(400, 404, shapes=(ErrorBody, Refusal))
 
 
 @api.exception_handler(RequestError)
@@ -94,7 +122,14 @@ def _openapi() -> dict[str, Any]:
             title=api.title, version=api.version, summary=api.summary, routes=api.routes
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (AnomalyRequest, CostRequest, InferRequest, TelemetryBatch):
+        for model in (
+            AnomalyRequest,
+            CostRequest,
+            InferRequest,
+            TelemetryBatch,
+            Refusal,
+            ErrorBody,
+        ):
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(body.pop("$defs", {}))
             components[model.__name__] = body
@@ -108,22 +143,13 @@ def _secure(schema: dict[str, Any]) -> None:
     schema["components"]["securitySchemes"] = {
         "apiKey": {"type": "http", "scheme": "bearer", "description": "AETHER_API_KEYS"}
     }
-    refusal = {"application/json": {"schema": {"$ref": "#/components/schemas/Refusal"}}}
-    schema["components"]["schemas"]["Refusal"] = Refusal.model_json_schema()
-    reasons = {"401": "no valid API key", "403": "the key lacks the scope", "429": "rate limit"}
+    gate = {str(code): answer for code, answer in refused(401, 403, 429).items()}
     for path, operations in schema["paths"].items():
         if path in OPEN_PATHS:
             continue
         for operation in operations.values():
             operation["security"] = [{"apiKey": []}]
-            for status, reason in reasons.items():
-                operation["responses"][status] = {"description": reason, "content": refusal}
-
-
-class Refusal(BaseModel):
-    """Why a request was refused."""
-
-    detail: str
+            operation["responses"].update(gate)
 
 
 api.openapi = _openapi  # type: ignore[method-assign]
@@ -156,7 +182,12 @@ class Scorer:
         database = Database(settings)
         self.log = PredictionLog(settings, database, online, on_state=self.meter.log_state)
         self.service = ScoringService(
-            runtimes, self._score, settings.max_body_bytes, online, self.log, self.meter
+            runtimes,
+            self._score,
+            BodyLimit(settings.max_body_bytes, settings.body_timeout_s),
+            online,
+            self.log,
+            self.meter,
         )
         self.ingestion = IngestService(settings, online, database)
         self.swapper = ModelSwapper(runtimes, settings.model_poll_s, self._loaded)
@@ -199,8 +230,7 @@ class Scorer:
 
     async def _answer(self, request: Request, handler: Handler) -> Response:
         """``handler``'s answer through FastAPI (the same one :class:`ScoringAPI` gives)."""
-        self.service.check_size(request.headers.get("content-length"))
-        body = await read_limited(request.stream(), self.service.max_body_bytes)
+        body = await self.service.body.read(request.headers.get("content-length"), request.stream())
         status, out, extra = await reply(handler, self.service, body, dict(request.headers))
         return Response(out, status, {k.decode(): v.decode() for k, v in extra})
 
@@ -208,6 +238,7 @@ class Scorer:
         "/v1/anomaly/score",
         response_model=AnomalyResponse,
         openapi_extra=_body(AnomalyRequest),
+        responses=BODY_REFUSALS,
         summary="Anomaly scores and flags for telemetry rows",
     )
     async def score(self, request: Request) -> Response:
@@ -217,6 +248,7 @@ class Scorer:
         "/v1/cost/predict",
         response_model=CostResponse,
         openapi_extra=_body(CostRequest),
+        responses=BODY_REFUSALS,
         summary="Predicted cost (USD) for usage rows",
     )
     async def predict(self, request: Request) -> Response:
@@ -227,11 +259,11 @@ class Scorer:
         response_model=IngestResponse,
         openapi_extra=_body(TelemetryBatch, "text/csv", "application/vnd.apache.parquet"),
         summary="Store telemetry rows (JSON, CSV or Parquet); idempotent per (entity_id, ts)",
-        responses={422: {"model": IngestResponse}},
+        responses=BODY_REFUSALS | refused(415) | refused(422, shapes=(IngestResponse, Refusal)),
     )
     async def telemetry(self, request: Request) -> Response:
-        self.ingestion.check_size(request.headers.get("content-length"))
-        body = await read_limited(request.stream(), self.settings.ingest_max_body_bytes)
+        length = request.headers.get("content-length")
+        body = await self.ingestion.body.read(length, request.stream())
         result = await self.ingestion.telemetry(body, request.headers.get("content-type"))
         outcomes = {"accepted": result.accepted, "duplicate": result.duplicates}
         self.meter.ingest(outcomes | {"rejected": result.rejected})
@@ -259,18 +291,18 @@ class Scorer:
     async def ready(self) -> Ready:
         return Ready(ready=all(r.ready for r in self.service.runtimes.values()))
 
-    @api.get("/v2/models/{name}", response_model=ModelMetadata, responses=V2_ERRORS)
+    @api.get("/v2/models/{name}", response_model=ModelMetadata, responses=V2_REFUSALS)
     @api.get(
-        "/v2/models/{name}/versions/{version}", response_model=ModelMetadata, responses=V2_ERRORS
+        "/v2/models/{name}/versions/{version}", response_model=ModelMetadata, responses=V2_REFUSALS
     )
     async def model_metadata(self, name: str, version: str | None = None) -> ModelMetadata:
         return self.service.metadata(name, version)
 
-    @api.get("/v2/models/{name}/ready", response_model=ModelReady, responses=V2_ERRORS)
+    @api.get("/v2/models/{name}/ready", response_model=ModelReady, responses=V2_REFUSALS)
     @api.get(
         "/v2/models/{name}/versions/{version}/ready",
         response_model=ModelReady,
-        responses=V2_ERRORS,
+        responses=V2_REFUSALS,
     )
     async def model_ready(self, name: str, version: str | None = None) -> ModelReady:
         return self.service.model_ready(name, version)
@@ -278,13 +310,13 @@ class Scorer:
     @api.post(
         "/v2/models/{name}/infer",
         response_model=InferResponse,
-        responses=V2_ERRORS,
+        responses=INFER_REFUSALS,
         openapi_extra=_body(InferRequest),
     )
     @api.post(
         "/v2/models/{name}/versions/{version}/infer",
         response_model=InferResponse,
-        responses=V2_ERRORS,
+        responses=INFER_REFUSALS,
         openapi_extra=_body(InferRequest),
     )
     async def infer(self, request: Request, name: str, version: str | None = None) -> Response:

@@ -20,7 +20,7 @@ import orjson
 from fastapi import FastAPI
 
 from aetheredge.auth import Gate
-from aetheredge.service import RequestError, ScoringService, read_limited
+from aetheredge.service import RequestError, ScoringService
 from aetheredge.v2 import HEADER_LENGTH, ProtocolError
 
 WANTED_HEADERS = {b"content-length", HEADER_LENGTH.encode()}
@@ -108,8 +108,7 @@ class ScoringAPI(FastAPI):
             if name in WANTED_HEADERS
         }
         try:
-            service.check_size(headers.get("content-length"))
-            body = await read_limited(_chunks(receive), service.max_body_bytes)
+            body = await service.body.read(headers.get("content-length"), _chunks(receive))
         except RequestError as exc:
             status, out, response_headers = refusal(exc)
         else:

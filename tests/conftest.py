@@ -15,10 +15,18 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from aetheredge.config import Settings
 
 DEFAULTS = Settings.model_fields
+# How hard tests/fuzz pushes the live API: `bounded` (make test: the same cases every
+# run) unless `--hypothesis-profile=long` (make fuzz: new random cases every run).
+_FUZZ = {"deadline": None, "suppress_health_check": list(HealthCheck), "print_blob": True}
+hypothesis_settings.register_profile("bounded", max_examples=15, derandomize=True, **_FUZZ)
+hypothesis_settings.register_profile("long", max_examples=400, **_FUZZ)
+hypothesis_settings.load_profile("bounded")
 # The shared local Ray cluster and what runs on it (tests/integration, tests/lifecycle).
 pytest_plugins = ("tests.platform",)
 

@@ -2,12 +2,14 @@
 
 It starts on free ports (never 6379, Redis's), with Serve's HAProxy ingress as
 ``make up`` runs it (``AETHER_SERVE_INGRESS``), a dashboard for the Jobs and Serve
-REST APIs, a small object store, and ``AETHER_*`` settings pointing at a private state
+REST APIs, a small object store, API keys required as deployed (the tests' client
+presents one, ``AETHER_API_KEY``), and ``AETHER_*`` settings pointing at a private state
 dir, so Serve replicas and job drivers (which inherit this environment) share one
 MLflow SQLite store with the tests, and a freshly migrated PostgreSQL schema of their own.
 """
 
 import asyncio
+import json
 import os
 import sys
 import uuid
@@ -15,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import ray
-from ray import serve
 
+from aetheredge.auth import new_key
 from aetheredge.cli_db import drop_schema, migrate_schema
 from aetheredge.client import ServiceClient
 from aetheredge.cluster import free_port, serve_env, stop_haproxy
@@ -35,6 +37,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_
         env.setenv("AETHER_DATABASE_SCHEMA", f"it_{uuid.uuid4().hex[:12]}")
         env.setenv("AETHER_REDIS_URL", redis_url)
         env.setenv("AETHER_METRICS_LINGER_S", "0")  # tests scrape what stays up themselves
+        # Keys on, as deployed: the tests' own client presents an admin key; the limit is
+        # high enough for the load tests yet still held in Redis on every request.
+        key, sha256 = new_key()
+        keys = [{"name": "tests", "sha256": sha256, "scopes": ["admin"]}]
+        env.setenv("AETHER_API_KEYS", json.dumps(keys))
+        env.setenv("AETHER_API_KEY", key)
+        env.setenv("AETHER_RATE_LIMIT_RPS", "100000")
+        env.setenv("AETHER_RATE_LIMIT_BURST", "100000")
         env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
         settings = Settings()
         asyncio.run(migrate_schema(settings))
@@ -52,7 +62,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_
         try:
             yield settings, f"http://{context.dashboard_url}"
         finally:
-            serve.shutdown()
+            # No serve.shutdown(): its graceful drain waits 30 s on the controller, and
+            # the whole cluster (schema included) is thrown away here anyway.
             ray.shutdown()
             stop_haproxy(settings)
             asyncio.run(drop_schema(settings))

@@ -12,38 +12,60 @@ from typing import Any
 
 import httpx
 
+from aetheredge.client import REQUEST_COLUMNS, ServiceClient
+from aetheredge.synthetic import telemetry
+
+
+def anomaly_body(rows: int, seed: int) -> dict[str, Any]:
+    """An anomaly scoring request of ``rows`` telemetry rows, with their entity ids."""
+    frame = telemetry(rows, seed=seed, start="2026-07-01")
+    keep = REQUEST_COLUMNS["anomaly"]
+    return {"rows": [{k: r[k] for k in keep} for r in frame.to_dict("records")]}
+
 
 @dataclass(frozen=True)
 class Answer:
-    """One request: when it finished (``time.time()``), its status and served version."""
+    """One request: when it finished (``time.time()``), its status and, on success, the
+    response body (served version, request id, degraded flag)."""
 
     at: float
     status: int
-    version: str | None
+    body: dict[str, Any] | None = None
+
+    @property
+    def version(self) -> str | None:
+        return self.body.get("version") if self.body else None
 
 
 @dataclass
 class SteadyLoad:
-    """``clients`` threads POSTing ``body`` to ``path`` back to back until stopped."""
+    """``clients`` threads POSTing ``body`` to ``path`` of ``client``'s service (with
+    its key) until stopped: back to back, or paced to ``rate`` requests a second in all
+    (a thread that falls behind sends back to back until it catches up)."""
 
-    base_url: str
+    client: ServiceClient
     path: str
     body: dict[str, Any]
     clients: int = 2
+    rate: float | None = None
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def _run(self) -> None:
-        with httpx.Client(base_url=self.base_url, timeout=30.0) as http:
-            while not self._stop.is_set():
+        client = self.client
+        interval = self.clients / self.rate if self.rate else 0.0
+        due = time.monotonic()
+        with httpx.Client(base_url=client.base_url, headers=client.headers, timeout=30.0) as http:
+            while not self._stop.wait(max(0.0, due - time.monotonic())):
+                due += interval
                 try:
                     response = http.post(self.path, json=self.body)
-                    version = response.json().get("version") if response.is_success else None
-                    status = response.status_code
+                    body = response.json() if response.is_success else None
+                    answer = Answer(time.time(), response.status_code, body)
                 except httpx.HTTPError:
-                    status, version = 0, None  # no answer at all counts as a failure
-                self.answers.append(Answer(time.time(), status, version))
+                    answer = Answer(time.time(), 0)  # no answer at all counts as a failure
+                self.answers.append(answer)
 
     def __enter__(self) -> "SteadyLoad":
         self._threads = [threading.Thread(target=self._run) for _ in range(self.clients)]
@@ -58,6 +80,11 @@ class SteadyLoad:
 
     def failures(self) -> list[Answer]:
         return [a for a in self.answers if not 200 <= a.status < 300]
+
+    def served(self, start: float, stop: float) -> float:
+        """Successful answers per second between ``start`` and ``stop``."""
+        done = sum(1 for a in self.answers if start < a.at <= stop and 200 <= a.status < 300)
+        return done / (stop - start)
 
     def first(self, version: str, after: float) -> float | None:
         """When ``version`` first answered after ``after``."""

@@ -12,7 +12,7 @@ from aetheredge.config import ApiKey, Settings
 from aetheredge.ratelimit import RateLimiter
 from aetheredge.service import RequestError
 from serve.fastpath import ScoringAPI
-from tests.tcpproxy import redis_behind_proxy
+from tests.outages import redis_behind_proxy
 
 SCORE_KEY, SCORE_HASH = new_key()
 INGEST_KEY, INGEST_HASH = new_key()

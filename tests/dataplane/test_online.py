@@ -17,7 +17,7 @@ from aetheredge.ingest import IngestService
 from aetheredge.online import OnlineFeatures
 from aetheredge.synthetic import telemetry
 from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
-from tests.tcpproxy import redis_behind_proxy
+from tests.outages import redis_behind_proxy
 
 
 def _fleet(steps: int, start: str) -> pd.DataFrame:

@@ -1,11 +1,9 @@
 """The prediction log on the real servers: nothing lost, nothing doubled, across outages."""
 
 import asyncio
-import shutil
-import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -17,7 +15,7 @@ from aetheredge.service import RequestError
 from aetheredge.spill import FileSpill
 from aetheredge.synthetic import telemetry
 from aetheredge.telemetry import json_body
-from tests.tcpproxy import TcpProxy
+from tests.outages import TcpProxy, restart_postgres, via
 
 
 def _entry(i: int, rows: int) -> Entry:
@@ -97,21 +95,6 @@ def test_every_row_is_written_once_with_its_values(db_settings, tmp_path):
     assert (row["entity_id"], row["version"]) == ("host-2", "3")
 
 
-def _restart_postgres(database_url: str) -> None:
-    cluster = shutil.which("pg_ctlcluster")
-    host = urlsplit(database_url).hostname
-    if cluster is None or host not in ("127.0.0.1", "localhost"):
-        pytest.skip("restarting PostgreSQL needs this machine's pg_ctlcluster")
-    version = sorted(Path("/etc/postgresql").iterdir())[-1].name
-    subprocess.run([cluster, version, "main", "restart", "-m", "fast"], check=True, timeout=60)
-    for _ in range(60):  # back when it accepts connections again
-        ready = subprocess.run(["pg_isready", "-q", "-h", host], check=False, timeout=10)
-        if ready.returncode == 0:
-            return
-        time.sleep(0.5)
-    raise TimeoutError("PostgreSQL did not come back within 30 s")
-
-
 def test_a_postgres_restart_mid_stream_loses_and_doubles_nothing(db_settings, tmp_path):
     """Scoring (the log) and ingest both run through a real PostgreSQL restart."""
     settings = _settings(db_settings, tmp_path)
@@ -147,7 +130,7 @@ def test_a_postgres_restart_mid_stream_loses_and_doubles_nothing(db_settings, tm
 
         tasks = [asyncio.create_task(score()), asyncio.create_task(send())]
         await asyncio.sleep(0.8)
-        await asyncio.to_thread(_restart_postgres, settings.database_url)
+        await asyncio.to_thread(restart_postgres, settings.database_url)
         await asyncio.gather(*tasks)
         await ingest.close()
         await _drain(log)
@@ -164,13 +147,6 @@ def test_a_postgres_restart_mid_stream_loses_and_doubles_nothing(db_settings, tm
     assert spilled > 0 and refused > 0  # the restart really hit both streams
 
 
-def _via(url: str, port: int) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)
-    host = f"127.0.0.1:{port}"
-    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
-
-
 def test_with_postgres_and_redis_both_away_batches_go_to_a_file_and_come_back(
     db_settings, tmp_path
 ):
@@ -182,8 +158,8 @@ def test_with_postgres_and_redis_both_away_batches_go_to_a_file_and_come_back(
         settings = _settings(
             db_settings,
             tmp_path,
-            database_url=_via(db_settings.database_url, pg.port),
-            redis_url=_via(db_settings.redis_url, cache.port),
+            database_url=via(db_settings.database_url, pg.port),
+            redis_url=via(db_settings.redis_url, cache.port),
         )
         await pg.restore()
         await cache.restore()

@@ -32,16 +32,15 @@ def test_scoring_metrics_reach_prometheus_with_serve_tags(platform, service):
     settings, _ = platform
     port = ray._private.worker.global_worker.node.metrics_export_port
     before = _samples(port)  # earlier tests' traffic: what this one adds is the difference
-    base = f"http://{settings.serve_host}:{settings.serve_port}"
     rows = telemetry(64, seed=21, start="2026-06-01")
     (answer,) = service.predict("anomaly", rows.to_dict("records"))
     flagged = sum(r["is_anomaly"] for r in answer["results"])
     X = rows[list(INPUT_NAMES["anomaly"])].to_numpy(np.float32)
     infer = {"inputs": [{"name": "features", "datatype": "FP32", "shape": list(X.shape),
                          "data": X.ravel().tolist()}]}  # fmt: skip
-    assert httpx.post(f"{base}/v2/models/anomaly/infer", json=infer).status_code == 200
-    assert httpx.post(f"{base}/v1/anomaly/score", json={"rows": [{}]}).status_code == 422
-    assert httpx.post(f"{base}/v2/models/nope/infer", json=infer).status_code == 404
+    assert service.http.post("/v2/models/anomaly/infer", json=infer).status_code == 200
+    assert service.http.post("/v1/anomaly/score", json={"rows": [{}]}).status_code == 422
+    assert service.http.post("/v2/models/nope/infer", json=infer).status_code == 404
     fresh = rows[list(TELEMETRY_COLUMNS)].assign(
         entity_id=lambda f: "metrics-" + f.entity_id.astype(str)
     )

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from aetheredge import lifecycle
-from aetheredge.client import REQUEST_COLUMNS
+from aetheredge.client import REQUEST_COLUMNS, ServiceClient
 from aetheredge.data import load_frame, split
 from aetheredge.deploy import deploy
 from aetheredge.models import build_model
@@ -34,8 +34,8 @@ def test_promotion_and_rollback_under_load_fail_no_request(platform, first_versi
     ).version
     rows = cost_usage(20, seed=4).to_dict("records")
     body = {"rows": [{k: r[k] for k in REQUEST_COLUMNS["cost"]} for r in rows]}
-    base = f"http://{settings.serve_host}:{settings.serve_port}"
-    with SteadyLoad(base, "/v1/cost/predict", body, clients=4) as load:
+    client = ServiceClient.from_settings(settings)
+    with SteadyLoad(client, "/v1/cost/predict", body, clients=4) as load:
         time.sleep(3)
         promoted_at = time.time()
         lifecycle.promote(registry, "cost", new, "swap test")

@@ -16,7 +16,7 @@ from aetheredge.k8s.scan import Scan, scan_all
 from aetheredge.models import build_model
 from aetheredge.registry import Registry
 from aetheredge.runtime import runtime_for
-from aetheredge.service import ScoringService
+from aetheredge.service import BodyLimit, ScoringService
 from tests.k8s import skip_without_checkov
 
 
@@ -35,7 +35,7 @@ def service(settings):
     async def score(kind, X):
         return runtimes[kind].score(X)
 
-    return ScoringService(runtimes, score, max_body_bytes=64 * 1024)
+    return ScoringService(runtimes, score, BodyLimit(64 * 1024))
 
 
 @pytest.fixture(scope="session")

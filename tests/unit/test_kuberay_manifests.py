@@ -7,8 +7,10 @@ import json
 import pytest
 import yaml
 
+from aetheredge.cluster import HAPROXY_RETRY_ON
 from aetheredge.config import DEFAULT_SECRETS_DIR as SECRETS_DIR
 from aetheredge.config import Settings
+from aetheredge.deploy import HEALTH_CHECK_PERIOD_S
 from aetheredge.k8s.manifests import ENVIRONMENTS, KUBERAY, problems, render, retrain_job
 from aetheredge.k8s.scan import Scan, scan
 from tests.k8s import skip_without_checkov, skip_without_kubectl
@@ -129,12 +131,14 @@ def test_serving_shape(rendered):
         env = {e["name"]: e.get("value") for e in ray["env"]}
         assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
         assert env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1"
+        assert env["RAY_SERVE_HAPROXY_RETRY_ON"] == HAPROXY_RETRY_ON  # as `make up` runs it
         assert home in {m["mountPath"] for m in ray["volumeMounts"]}  # the spill file's dir
         assert ray["readinessProbe"] and ray["livenessProbe"]
         assert ray["lifecycle"]["preStop"]["exec"]["command"] == ["ray", "stop"]
     config = yaml.safe_load(service["spec"]["serveConfigV2"])
     (deployment,) = config["applications"][0]["deployments"]
     assert deployment["user_config"]["versions"] == {"anomaly": None, "cost": None}
+    assert deployment["health_check_period_s"] == HEALTH_CHECK_PERIOD_S
 
 
 def test_redis_keeps_an_append_only_file():

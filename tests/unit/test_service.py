@@ -6,7 +6,7 @@ import numpy as np
 import orjson
 import pytest
 
-from aetheredge.service import RequestError
+from aetheredge.service import BodyLimit, RequestError
 from aetheredge.v2 import HEADER_LENGTH, ProtocolError
 from tests.unit.test_api_validation import GOOD_METRICS
 
@@ -44,6 +44,34 @@ def test_oversized_bodies_are_413(service):
     with pytest.raises(RequestError) as caught:
         run(service.v1("anomaly", rows))
     assert caught.value.status == 413
+
+
+async def _trickle(parts: list[bytes], pause_s: float):
+    for part in parts:
+        await asyncio.sleep(pause_s)
+        yield part
+
+
+@pytest.mark.parametrize(
+    ("declared", "parts", "pause_s", "status"),
+    [
+        ("12", [b"x" * 6, b"x" * 6], 0.0, None),
+        (None, [b"x" * 6, b"x" * 6], 0.0, None),
+        ("4096", [b"x"], 0.0, 413),  # declared too large: refused before reading
+        (None, [b"x" * 600] * 2, 0.0, 413),  # found too large while reading
+        ("12x", [b"x"], 0.0, 400),  # not a length at all
+        ("-1", [b"x"], 0.0, 400),
+        ("12", [b"x" * 6] * 5, 0.05, 408),  # a slow client: the deadline ends it
+    ],
+)
+def test_body_limit_refuses_large_slow_and_garbled_bodies(declared, parts, pause_s, status):
+    limit = BodyLimit(max_bytes=1024, timeout_s=0.12)
+    if status is None:
+        assert run(limit.read(declared, _trickle(parts, pause_s))) == b"".join(parts)
+        return
+    with pytest.raises(RequestError) as caught:
+        run(limit.read(declared, _trickle(parts, pause_s)))
+    assert caught.value.status == status and caught.value.body["detail"]
 
 
 def test_v2_metadata_names_the_input_and_outputs(service):

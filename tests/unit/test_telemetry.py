@@ -106,9 +106,11 @@ def test_csv_text_in_a_number_column_refuses_that_row():
     [
         (b"{", "application/json", "not valid JSON"),
         (b'{"rows": 3}', "application/json", "expected"),
-        (b"[1, 2]", "application/json", "row 0 is not a JSON object"),
+        (b'{"rows": [1, 2]}', "application/json", "row 0 is not a JSON object"),
+        (b"[]", "application/json", "nothing else"),  # the rows, but not as documented
+        (b'{"rows": [], "more": 1}', "application/json", "nothing else"),
         (b"\x00\x01", "application/vnd.apache.parquet", "not readable Parquet"),
-        (b'[{"ts": "2026-01-01T00:00:00Z", "host": "a"}]', "application/json", "unknown"),
+        (b'{"rows": [{"ts": "2026-01-01T00:00:00Z", "host": "a"}]}', "application/json", "unknown"),
     ],
 )
 def test_unreadable_bodies_are_refused_whole(body, content_type, message):
