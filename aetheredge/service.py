@@ -62,6 +62,14 @@ class RequestError(Exception):
         self.body = body
         self.headers = headers or {}
 
+    def content(self, path: str) -> dict[str, Any]:
+        """The JSON body to answer with on ``path``: on the Open Inference Protocol's
+        routes (``/v2``) the reason is its ``{"error": ...}``, which V2 clients decode."""
+        detail = self.body.get("detail")
+        if path.startswith("/v2") and isinstance(detail, str):
+            return {"error": detail}
+        return self.body
+
 
 @dataclass(frozen=True)
 class BodyLimit:

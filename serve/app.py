@@ -94,12 +94,13 @@ def refused(
 
 BODY_REFUSALS = refused(400, 408, 413, 422, 503)  # whatever reads a body
 V2_REFUSALS = refused(404, shapes=(ErrorBody,))
-INFER_REFUSALS = refused(408, 413) | refused(400, 404, shapes=(ErrorBody, Refusal))
+INFER_REFUSALS = refused(400, 404, 408, 413, shapes=(ErrorBody,))
 
 
 @api.exception_handler(RequestError)
-async def refuse(_: Request, exc: RequestError) -> JSONResponse:
-    return ORJSONResponse(status_code=exc.status, content=exc.body, headers=exc.headers)
+async def refuse(request: Request, exc: RequestError) -> JSONResponse:
+    content = exc.content(request.url.path)
+    return ORJSONResponse(status_code=exc.status, content=content, headers=exc.headers)
 
 
 @api.exception_handler(ProtocolError)
@@ -143,13 +144,14 @@ def _secure(schema: dict[str, Any]) -> None:
     schema["components"]["securitySchemes"] = {
         "apiKey": {"type": "http", "scheme": "bearer", "description": "AETHER_API_KEYS"}
     }
-    gate = {str(code): answer for code, answer in refused(401, 403, 429).items()}
     for path, operations in schema["paths"].items():
         if path in OPEN_PATHS:
             continue
+        shape = ErrorBody if path.startswith("/v2") else Refusal  # as RequestError.content
+        gate = refused(401, 403, 429, shapes=(shape,))
         for operation in operations.values():
             operation["security"] = [{"apiKey": []}]
-            operation["responses"].update(gate)
+            operation["responses"].update({str(code): answer for code, answer in gate.items()})
 
 
 api.openapi = _openapi  # type: ignore[method-assign]
@@ -231,7 +233,8 @@ class Scorer:
     async def _answer(self, request: Request, handler: Handler) -> Response:
         """``handler``'s answer through FastAPI (the same one :class:`ScoringAPI` gives)."""
         body = await self.service.body.read(request.headers.get("content-length"), request.stream())
-        status, out, extra = await reply(handler, self.service, body, dict(request.headers))
+        headers, path = dict(request.headers), request.url.path
+        status, out, extra = await reply(handler, self.service, body, headers, path)
         return Response(out, status, {k.decode(): v.decode() for k, v in extra})
 
     @api.post(

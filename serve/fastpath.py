@@ -61,21 +61,23 @@ ROUTES: dict[str, Handler] = {
 }
 
 
-def refusal(exc: RequestError) -> tuple[int, bytes, Headers]:
-    """The status, JSON body and headers (e.g. ``Retry-After``) of a refused request."""
+def refusal(exc: RequestError, path: str) -> tuple[int, bytes, Headers]:
+    """The status, JSON body and headers (e.g. ``Retry-After``) of a request to ``path``
+    refused."""
     extra = [(name.encode(), value.encode()) for name, value in exc.headers.items()]
-    return exc.status, orjson.dumps(exc.body), [*JSON, *extra]
+    return exc.status, orjson.dumps(exc.content(path)), [*JSON, *extra]
 
 
 async def reply(
-    handler: Handler, service: ScoringService, body: bytes, headers: dict[str, str]
+    handler: Handler, service: ScoringService, body: bytes, headers: dict[str, str], path: str
 ) -> tuple[int, bytes, Headers]:
-    """Status, body and headers of ``handler``'s answer; refusals become their 4xx."""
+    """Status, body and headers of ``handler``'s answer to a request to ``path``;
+    refusals become their 4xx."""
     try:
         out, response_headers = await handler(service, body, headers)
         return 200, out, response_headers
     except RequestError as exc:
-        return refusal(exc)
+        return refusal(exc, path)
     except ProtocolError as exc:
         return exc.status, orjson.dumps({"error": str(exc)}), JSON
 
@@ -97,7 +99,7 @@ class ScoringAPI(FastAPI):
             try:
                 await gate.admit(scope["path"], authorization)
             except RequestError as exc:
-                return await _send(send, *refusal(exc))
+                return await _send(send, *refusal(exc, scope["path"]))
         handler = ROUTES.get(scope.get("path", "")) if http else None
         service: ScoringService | None = getattr(self.state, "service", None)
         if handler is None or scope["method"] != "POST" or service is None:
@@ -110,9 +112,11 @@ class ScoringAPI(FastAPI):
         try:
             body = await service.body.read(headers.get("content-length"), _chunks(receive))
         except RequestError as exc:
-            status, out, response_headers = refusal(exc)
+            status, out, response_headers = refusal(exc, scope["path"])
         else:
-            status, out, response_headers = await reply(handler, service, body, headers)
+            status, out, response_headers = await reply(
+                handler, service, body, headers, scope["path"]
+            )
         await _send(send, status, out, response_headers)
 
 

@@ -158,6 +158,7 @@ def test_every_request_passes_the_gate_first(db_settings):
                 "health": await client.get("/healthz"),
                 "anonymous": await client.get("/v1/models"),
                 "fast path": await client.post("/v1/anomaly/score", content=b"{}"),
+                "v2": await client.post("/v2/models/anomaly/infer", content=b"{}"),
                 "score": await client.get("/v1/models", headers=auth(SCORE_KEY)),
                 "wrong scope": await client.post("/v1/telemetry", headers=auth(SCORE_KEY)),
                 "ingest": await client.post("/v1/telemetry", headers=auth(INGEST_KEY)),
@@ -175,6 +176,7 @@ def test_every_request_passes_the_gate_first(db_settings):
         "health": 200,
         "anonymous": 401,
         "fast path": 401,
+        "v2": 401,
         "score": 200,
         "wrong scope": 403,
         "ingest": 200,
@@ -185,6 +187,11 @@ def test_every_request_passes_the_gate_first(db_settings):
     assert answers["anonymous"].headers["www-authenticate"].startswith("Bearer")
     assert int(answers["limited"].headers["retry-after"]) >= 1
     assert answers["limited"].json()["detail"].startswith("rate limit")
+    # the Open Inference Protocol's routes refuse in its own shape, which V2 clients decode
+    assert answers["v2"].json() == {"error": answers["fast path"].json()["detail"]}
+
+
+INFER = "/v2/models/{name}/infer"
 
 
 def test_openapi_declares_the_key_on_guarded_routes():
@@ -196,3 +203,6 @@ def test_openapi_declares_the_key_on_guarded_routes():
     assert paths["/v1/anomaly/score"]["post"]["security"] == [{"apiKey": []}]
     assert set(paths["/v1/telemetry"]["post"]["responses"]) >= {"401", "403", "429"}
     assert "security" not in paths["/healthz"]["get"]
+    v1, v2 = (paths[p]["post"]["responses"]["401"] for p in ("/v1/cost/predict", INFER))
+    assert v1["content"]["application/json"]["schema"]["$ref"].endswith("/Refusal")
+    assert v2["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")

@@ -11,10 +11,22 @@ from aetheredge.synthetic import telemetry
 pytestmark = pytest.mark.integration
 
 
+class Key(triton.InferenceServerClientPlugin):
+    """Adds the tests' API key to every request of a Triton client."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+    def __call__(self, request) -> None:
+        request.headers.update(self.headers)
+
+
 @pytest.fixture(scope="module")
 def client(platform, service):
     settings, _ = platform
-    return triton.InferenceServerClient(url=f"{settings.serve_host}:{settings.serve_port}")
+    client = triton.InferenceServerClient(url=f"{settings.serve_host}:{settings.serve_port}")
+    client.register_plugin(Key(service.headers))
+    return client
 
 
 @pytest.fixture(scope="module")
