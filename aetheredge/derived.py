@@ -51,22 +51,25 @@ def zscores(X: np.ndarray, baselines: Baselines) -> np.ndarray:
     return z.astype(np.float32)
 
 
-def history(X: np.ndarray) -> tuple[Baselines, np.ndarray, np.ndarray]:
+def history(X: np.ndarray, alpha: float = ALPHA) -> tuple[Baselines, np.ndarray, np.ndarray]:
     """One entity's rows in time order: the state before each row, and the state after all.
 
     Returns ``(before, mean, var)``; ``mean``/``var`` are the state after the last row.
+    ``alpha`` is the EWMA weight: the serving baseline's :data:`ALPHA` unless another
+    horizon is asked for.
     """
     from scipy.signal import lfilter  # training-side only: replicas never import SciPy
 
     X = X.astype(np.float64)
+    decay = 1.0 - alpha
     n, k = X.shape
     mean_after = np.empty_like(X)
     mean_after[0] = X[0]
     if n > 1:
-        mean_after[1:] = lfilter([ALPHA], [1.0, -DECAY], X[1:], axis=0, zi=(DECAY * X[0])[None])[0]
+        mean_after[1:] = lfilter([alpha], [1.0, -decay], X[1:], axis=0, zi=(decay * X[0])[None])[0]
     d = np.zeros_like(X)
     d[1:] = X[1:] - mean_after[:-1]
-    var_after = lfilter([1.0], [1.0, -DECAY], (DECAY * ALPHA) * (d * d), axis=0)
+    var_after = lfilter([1.0], [1.0, -decay], (decay * alpha) * (d * d), axis=0)
     before = Baselines(
         count=np.arange(n),
         mean=np.vstack([np.zeros((1, k)), mean_after[:-1]]),
