@@ -7,7 +7,7 @@ PYTHON  ?= python3
 # Ray job drivers run `python -m jobs.retrain`: keep the venv first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo up down status test fuzz soak bench bench-data lint format clean
+.PHONY: install demo up down status test fuzz soak bench bench-data bench-eval lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ install: $(VENV)/.installed
 
 # checkov pins packaging<24, which Ray 2.60 cannot use: it gets a venv of its own.
 CHECKOV_VENV := .venv-checkov
+NAB ?= ../shared/data/nab
 $(CHECKOV_VENV)/.installed: | $(VENV)/.installed
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(CHECKOV_VENV)
 	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python 'checkov>=3.2,<4'
@@ -50,6 +51,10 @@ soak: install  ## the stack at 50% of its measured peak for 10 min: p99 drift, m
 bench: install  ## in-process and HTTP load benchmarks, each against its baseline (see README)
 	$(BIN)/python -m benchmarks.inprocess
 	$(BIN)/python -m benchmarks.http_load
+
+bench-eval: install  ## NAB evaluation (NAB=<data dir>, default ../shared/data/nab) and training scaling (see README)
+	$(BIN)/python -m benchmarks.nab_eval --data-dir $(NAB)
+	$(BIN)/python -m benchmarks.train_scaling
 
 bench-data: install  ## ingest (COPY vs executemany, HTTP) and what entity baselines buy (see README)
 	$(BIN)/python -m benchmarks.ingest

@@ -1,55 +1,94 @@
-"""Ray Train retraining wall time against worker count, with single-process baselines.
+"""Ray Train retraining wall time against worker count and rows, with single-process baselines.
 
-For each model kind and row count, in one run on one machine:
-  * baseline: scikit-learn ``fit`` of the same forest in this process (n_jobs=1, and
-    n_jobs=<cpus> where the machine has more than one CPU);
-  * Ray Train: ``train.distributed.fit_distributed`` with 1..N workers, timed end to end
-    (worker-group start, data sharding, fits, checkpoint gather, merge).
-Prints a table (speed-up and parallel efficiency against the n_jobs=1 fit) and writes
-the figures as JSON under benchmarks/results/.
+For each model kind and training-row count, in one run on one machine:
+  * baselines: scikit-learn ``fit`` of the same forest in this process, n_jobs=1 and
+    n_jobs=<cpus>;
+  * Ray Train: ``train.distributed.fit_distributed`` with each worker count, timed end
+    to end (worker-group start, data hand-off, fits, checkpoint gather, merge,
+    calibration);
+  * Ray Train's own fixed cost: a ``DataParallelTrainer`` whose workers do nothing, with
+    the same worker count, so that a fit's overhead over its baseline splits into what
+    Ray Train costs with no work and what the data and the merge add.
+Every run records its peak memory: this process and all it started (Ray's processes
+included), proportional set size, so the shared object store counts once. Prints the
+table (speed-up and parallel efficiency against n_jobs=1, and each Ray fit against
+n_jobs=<cpus>), how time grows with rows, and writes the figures as JSON under
+benchmarks/results/.
 
-    python -m benchmarks.train_scaling --rows 200000 --kinds cost anomaly
+    python -m benchmarks.train_scaling --rows 100000 1000000 5000000
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import math
 import os
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import ray
+from ray.train import RunConfig, ScalingConfig
+from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
 from aetheredge.data import load_frame, split
 from aetheredge.models import build_model
+from benchmarks.memory import PeakMemory
 from benchmarks.report import save
 from benchmarks.report import show as show_table
 from train.distributed import fit_distributed
 
+HOLDOUT = 0.2  # aetheredge.data.split's default: rows are generated so that
+# the training side holds the requested count
+
+
+def _idle() -> None:
+    """A worker that does nothing: what remains is Ray Train's own cost. (Run as
+    ``python -m``, this module is ``__main__`` and the function travels by value, so the
+    workers import none of AetherEdge.)"""
+
+
+def no_op_fit(workers: int, storage: Path, name: str) -> float:
+    """Seconds a ``DataParallelTrainer.fit()`` takes when its workers do nothing."""
+    trainer = DataParallelTrainer(
+        _idle,
+        scaling_config=ScalingConfig(num_workers=workers),
+        run_config=RunConfig(name=name, storage_path=str(storage)),
+    )
+    started = time.perf_counter()
+    trainer.fit()
+    return time.perf_counter() - started
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[200_000])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
     parser.add_argument("--kinds", nargs="+", default=["cost", "anomaly"])
     parser.add_argument("--workers", type=int, nargs="+", default=None)
     parser.add_argument("--n-estimators", type=int, default=None)
     args = parser.parse_args()
     cpus = os.cpu_count() or 1
     workers = args.workers or sorted({1, 2, cpus})
+    os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.2")  # as the jobs run
     ray.init(
         address="local",
         num_cpus=cpus,
-        object_store_memory=512 * 1024**2,
+        object_store_memory=2 * 1024**3,
         include_dashboard=False,
         log_to_driver=False,
     )
     params = {} if args.n_estimators is None else {"n_estimators": args.n_estimators}
-    records = []
     storage = Path(tempfile.mkdtemp(prefix="aetheredge-bench-"))
+    records = []
+    for w in workers:
+        with PeakMemory() as memory:
+            seconds = no_op_fit(w, storage, f"no-op-{w}")
+        records.append(_record("-", 0, f"Ray Train no-op, {w} worker(s)", w, seconds, memory))
     for kind in args.kinds:
         for rows in args.rows:
-            data = split(kind, load_frame(kind, rows=rows, seed=0))
+            data = split(kind, load_frame(kind, rows=math.ceil(rows / (1 - HOLDOUT)), seed=0))
             X, y = data.X_train, data.y_train
             runs = [("scikit-learn, n_jobs=1", 1, None)]
             if cpus > 1:
@@ -57,50 +96,105 @@ def main() -> None:
             runs += [(f"Ray Train, {w} worker(s)", w, w) for w in workers]
             for label, parallel, ray_workers in runs:
                 model = build_model(kind, random_state=0, **params)
-                started = time.perf_counter()
-                if ray_workers is None:
-                    model.set_params(n_jobs=parallel).fit(X, y)
-                else:
-                    name = f"{kind}-{rows}-{ray_workers}"
-                    fit_distributed(
-                        model, X, y, num_workers=ray_workers, storage_path=storage, name=name
-                    )
-                seconds = time.perf_counter() - started
-                metrics = model.evaluate(data.X_holdout, data.y_holdout)
-                records.append(
-                    {
-                        "kind": kind,
-                        "rows": len(X),
-                        "method": label,
-                        "parallel": parallel,
-                        "seconds": seconds,
-                        "metrics": metrics,
-                    }
-                )
+                with PeakMemory() as memory:
+                    started = time.perf_counter()
+                    if ray_workers is None:
+                        model.set_params(n_jobs=parallel).fit(X, y)
+                    else:
+                        name = f"{kind}-{rows}-{ray_workers}"
+                        fit_distributed(
+                            model, X, y, num_workers=ray_workers, storage_path=storage, name=name
+                        )
+                    seconds = time.perf_counter() - started
+                record = _record(kind, len(X), label, parallel, seconds, memory)
+                record["metrics"] = model.evaluate(data.X_holdout, data.y_holdout)
+                records.append(record)
+                print(f"{kind} {len(X):,} rows, {label}: {seconds:.1f} s", flush=True)
     ray.shutdown()
-    show(records)
+    show(records, cpus)
 
 
-def show(records: list[dict]) -> None:
+def _record(
+    kind: str, rows: int, method: str, parallel: int, seconds: float, memory: PeakMemory
+) -> dict:
+    return {
+        "kind": kind,
+        "rows": rows,
+        "method": method,
+        "parallel": parallel,
+        "seconds": seconds,
+        "peak_mib": memory.peak_mib,
+        "added_mib": memory.added_mib,
+    }
+
+
+def _same(records: list[dict], r: dict, method: str) -> dict | None:
+    return next(
+        (
+            b
+            for b in records
+            if (b["kind"], b["rows"], b["method"]) == (r["kind"], r["rows"], method)
+        ),
+        None,
+    )
+
+
+def show(records: list[dict], cpus: int) -> None:
     rows = []
     for r in records:
-        base = next(b for b in records if b["kind"] == r["kind"] and b["rows"] == r["rows"])
-        speedup = base["seconds"] / r["seconds"]
-        key = "mae" if r["kind"] == "cost" else "f1"
+        if r["kind"] == "-":
+            figures = ["-", "-", "-"]
+        else:
+            base = _same(records, r, "scikit-learn, n_jobs=1")
+            parallel = _same(records, r, f"scikit-learn, n_jobs={cpus}")
+            speedup = base["seconds"] / r["seconds"]
+            against = r["seconds"] / parallel["seconds"] if parallel else math.nan
+            figures = [f"{speedup:.2f}x", f"{speedup / r['parallel']:.0%}", f"{against:.2f}x"]
+            if r["method"].startswith("Ray"):
+                r["overhead_s"] = r["seconds"] - parallel["seconds"] if parallel else None
+        key = {"cost": "mae", "anomaly": "f1"}.get(r["kind"])
         rows.append(
             [
                 r["kind"],
                 f"{r['rows']:,}",
                 r["method"],
                 f"{r['seconds']:.1f}",
-                f"{speedup:.2f}x",
-                f"{speedup / r['parallel']:.0%}",
-                f"{key}={r['metrics'][key]:.4g}",
+                *figures,
+                f"{r['added_mib']:,.0f} / {r['peak_mib']:,.0f}",
+                f"{key}={r['metrics'][key]:.4g}" if key else "-",
             ]
         )
-    columns = ["model", "train rows", "method", "seconds", "speed-up", "efficiency", "hold-out"]
+    columns = [
+        "model",
+        "train rows",
+        "method",
+        "seconds",
+        "speed-up vs n_jobs=1",
+        "efficiency",
+        f"time vs n_jobs={cpus}",
+        "memory MiB: added / peak",
+        "hold-out",
+    ]
     show_table("Retraining wall time", columns, rows)
+    show_table("How time grows with rows", *_growth(records))
     save("train_scaling", {"records": records})
+
+
+def _growth(records: list[dict]) -> tuple[list[str], list[list[str]]]:
+    """Per model and method: seconds per million rows at each size, and the exponent b
+    of time ~ rows^b between consecutive sizes (1 is linear)."""
+    out = []
+    for kind in dict.fromkeys(r["kind"] for r in records if r["kind"] != "-"):
+        mine = [r for r in records if r["kind"] == kind]
+        for method in dict.fromkeys(r["method"] for r in mine):
+            series = sorted((r["rows"], r["seconds"]) for r in mine if r["method"] == method)
+            per_million = ", ".join(f"{s / n * 1e6:.1f}" for n, s in series)
+            exponents = ", ".join(
+                f"{np.log(s2 / s1) / np.log(n2 / n1):.2f}"
+                for (n1, s1), (n2, s2) in itertools.pairwise(series)
+            )
+            out.append([kind, method, per_million, exponents or "-"])
+    return ["model", "method", "seconds per million rows", "growth exponent"], out
 
 
 if __name__ == "__main__":

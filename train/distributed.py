@@ -1,7 +1,12 @@
 """Ray Train V2: every worker grows a share of the forest on its shard, the driver merges.
 
-The data travels as one Ray Dataset (features and target side by side), split evenly
-across workers by Ray Train. Each worker grows its share of trees in *rounds*; after
+The data is already in the driver's memory (read from PostgreSQL or Parquet), so it
+travels the shortest way: one shard per worker (every ``workers``-th row, so each
+shard spans the whole period; features and target) put in Ray's shared object store,
+which each worker maps without a copy. (A Ray
+Dataset would re-chunk and stream the same rows through Ray Data's executor, which
+cost 10 s at 800k rows here, and every worker would import Ray Data.) Each worker
+grows its share of trees in *rounds*; after
 each round it reports every tree it has grown so far as its checkpoint file, and Ray
 Train gathers all workers' files into one checkpoint directory.
 
@@ -25,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import ray
-import ray.data
 import ray.train
 from ray.train import Checkpoint, FailureConfig, RunConfig, ScalingConfig
 from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
@@ -77,11 +81,8 @@ def _fit_share(config: dict[str, Any]) -> None:
     rank = ray.train.get_context().get_world_rank()
     model: ForestModel = config["model"]
     started = time.perf_counter()
-    shard = ray.train.get_dataset_shard("train")
-    data = np.concatenate(
-        [b["data"] for b in shard.iter_batches(batch_size=65_536, batch_format="numpy")]
-    )
-    X, y = data[:, :-1], model.encode_target(data[:, -1])
+    X, target = ray.get(config["shards"][rank])  # read-only views of the object store
+    y = model.encode_target(target)
     chunks = share_sizes(config["sizes"][rank], config["rounds"])
     grown, restarts = _restore(rank)
     restored = sum(len(f.estimators_) for f in grown)
@@ -132,18 +133,22 @@ def fit_distributed(
     sizes = share_sizes(model.n_estimators, workers)
     rounds = plan_rounds(sizes, trees_per_round)
     target = np.zeros(len(X)) if y is None else np.asarray(y, dtype=np.float64)
-    table = np.column_stack([X.astype(np.float64), target])
-    dataset = ray.data.from_numpy(np.array_split(table, max(1, workers * 2)))
+    shards = [ray.put((X[rank::workers], target[rank::workers])) for rank in range(workers)]
     trainer = DataParallelTrainer(
         _fit_share,
-        train_loop_config={"model": model, "sizes": sizes, "rounds": rounds, "rows": len(X)},
+        train_loop_config={
+            "model": model,
+            "sizes": sizes,
+            "rounds": rounds,
+            "rows": len(X),
+            "shards": shards,
+        },
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=False),
         run_config=RunConfig(
             name=name,
             storage_path=str(storage_path),
             failure_config=FailureConfig(max_failures=max_failures),
         ),
-        datasets={"train": dataset},
     )
     result = trainer.fit()
     with result.checkpoint.as_directory() as directory:
