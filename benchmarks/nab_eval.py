@@ -96,16 +96,16 @@ def metric_of(series: Series) -> tuple[str, float]:
     raise ValueError(f"{series.name}: no service metric matches its name")
 
 
-def telemetry(series: Series) -> pd.DataFrame:
-    """``series`` as the service's telemetry rows from one entity: its metric in the
-    service's unit, every other metric at 0."""
+def telemetry(series: Series) -> tuple[pd.DataFrame, str]:
+    """``series`` as the service's telemetry rows from one entity (its metric in the
+    service's unit, every other metric at 0), and the name of that metric."""
     metric, factor = metric_of(series)
     spec = next(f for f in ANOMALY_NUMERIC if f.name == metric)
     frame = pd.DataFrame(0.0, index=range(len(series.values)), columns=list(ANOMALY_FEATURES))
     frame[metric] = np.clip(series.values * factor, spec.low, spec.high)
     frame["ts"] = series.timestamps
     frame["entity_id"] = series.name
-    return frame
+    return frame, metric
 
 
 def alerts(flags: np.ndarray, hold: int) -> np.ndarray:
@@ -134,10 +134,10 @@ class ForestDetector:
     seed: int = 0
 
     def __call__(self, series: Series) -> np.ndarray:
-        frame = telemetry(series)
+        frame, metric = telemetry(series)
         X = anomaly_matrix(frame)
-        metric = ANOMALY_FEATURES.index(metric_of(series)[0])
-        extra = stream_features(X[:, metric].astype(np.float64), series.timestamps, self.groups)
+        column = X[:, ANOMALY_FEATURES.index(metric)].astype(np.float64)
+        extra = stream_features(column, series.timestamps, self.groups)
         M = np.hstack([model_input("anomaly", X, derive(frame, X)), extra])
         model = AnomalyDetector(
             max_samples=min(AnomalyDetector().max_samples, series.probation),

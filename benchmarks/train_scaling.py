@@ -150,8 +150,6 @@ def show(records: list[dict], cpus: int) -> None:
             speedup = base["seconds"] / r["seconds"]
             against = r["seconds"] / parallel["seconds"] if parallel else math.nan
             figures = [f"{speedup:.2f}x", f"{speedup / r['parallel']:.0%}", f"{against:.2f}x"]
-            if r["method"].startswith("Ray"):
-                r["overhead_s"] = r["seconds"] - parallel["seconds"] if parallel else None
         key = {"cost": "mae", "anomaly": "f1"}.get(r["kind"])
         rows.append(
             [

@@ -133,7 +133,12 @@ def fit_distributed(
     sizes = share_sizes(model.n_estimators, workers)
     rounds = plan_rounds(sizes, trees_per_round)
     target = np.zeros(len(X)) if y is None else np.asarray(y, dtype=np.float64)
-    shards = [ray.put((X[rank::workers], target[rank::workers])) for rank in range(workers)]
+    # Contiguous copies: Ray stores those out of band and workers map them without a
+    # copy; a strided view would be pickled in band and copied into every worker.
+    shards = [
+        ray.put((np.ascontiguousarray(X[rank::workers]), target[rank::workers].copy()))
+        for rank in range(workers)
+    ]
     trainer = DataParallelTrainer(
         _fit_share,
         train_loop_config={

@@ -76,7 +76,8 @@ def test_alert_hold_pages_once_per_incident():
 def test_series_become_the_service_metric_they_measure(name, metric, factor):
     series = _series(name)
     assert metric_of(series) == (metric, pytest.approx(factor))
-    frame = telemetry(series)
+    frame, named = telemetry(series)
+    assert named == metric
     assert frame[metric].max() <= (1.0 if metric == "cpu_util" else np.inf)
     others = frame.drop(columns=[metric, "ts", "entity_id"])
     assert (others == 0).all().all() and (frame["entity_id"] == name).all()
