@@ -9,10 +9,13 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: install demo up down status test fuzz soak bench bench-data bench-eval lint format clean
 
-$(VENV)/.installed: pyproject.toml
+# --compile-bytecode: uv, unlike pip, writes no .pyc by default, and where
+# PYTHONDONTWRITEBYTECODE is set nothing ever does, so every Ray worker, replica and
+# job driver would compile Ray, scikit-learn and MLflow from source as it starts.
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev,bench]'
 	touch $@
 
 install: $(VENV)/.installed

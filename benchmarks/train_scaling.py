@@ -9,13 +9,15 @@ For each model kind and training-row count, in one run on one machine:
   * Ray Train's own fixed cost: a ``DataParallelTrainer`` whose workers do nothing, with
     the same worker count, so that a fit's overhead over its baseline splits into what
     Ray Train costs with no work and what the data and the merge add.
-Every run records its peak memory: this process and all it started (Ray's processes
+Every method runs ``--repeats`` times, interleaved (each pass runs every method once),
+and the table gives medians and ranges; ratios pair runs of the same pass. Every run
+records its peak memory: this process and all it started (Ray's processes
 included), proportional set size, so the shared object store counts once. Prints the
 table (speed-up and parallel efficiency against n_jobs=1, and each Ray fit against
 n_jobs=<cpus>), how time grows with rows, and writes the figures as JSON under
 benchmarks/results/.
 
-    python -m benchmarks.train_scaling --rows 100000 1000000 5000000
+    python -m benchmarks.train_scaling --rows 100000 1000000 5000000 --repeats 3
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import argparse
 import itertools
 import math
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -68,6 +71,9 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=["cost", "anomaly"])
     parser.add_argument("--workers", type=int, nargs="+", default=None)
     parser.add_argument("--n-estimators", type=int, default=None)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved passes over every method"
+    )
     args = parser.parse_args()
     cpus = os.cpu_count() or 1
     workers = args.workers or sorted({1, 2, cpus})
@@ -82,10 +88,13 @@ def main() -> None:
     params = {} if args.n_estimators is None else {"n_estimators": args.n_estimators}
     storage = Path(tempfile.mkdtemp(prefix="aetheredge-bench-"))
     records = []
-    for w in workers:
-        with PeakMemory() as memory:
-            seconds = no_op_fit(w, storage, f"no-op-{w}")
-        records.append(_record("-", 0, f"Ray Train no-op, {w} worker(s)", w, seconds, memory))
+    for repeat in range(args.repeats):
+        for w in workers:
+            with PeakMemory() as memory:
+                seconds = no_op_fit(w, storage, f"no-op-{w}-{repeat}")
+            records.append(
+                _record("-", 0, f"Ray Train no-op, {w} worker(s)", w, repeat, seconds, memory)
+            )
     for kind in args.kinds:
         for rows in args.rows:
             data = split(kind, load_frame(kind, rows=math.ceil(rows / (1 - HOLDOUT)), seed=0))
@@ -94,87 +103,124 @@ def main() -> None:
             if cpus > 1:
                 runs.append((f"scikit-learn, n_jobs={cpus}", cpus, None))
             runs += [(f"Ray Train, {w} worker(s)", w, w) for w in workers]
-            for label, parallel, ray_workers in runs:
-                model = build_model(kind, random_state=0, **params)
-                with PeakMemory() as memory:
-                    started = time.perf_counter()
-                    if ray_workers is None:
-                        model.set_params(n_jobs=parallel).fit(X, y)
-                    else:
-                        name = f"{kind}-{rows}-{ray_workers}"
-                        fit_distributed(
-                            model, X, y, num_workers=ray_workers, storage_path=storage, name=name
-                        )
-                    seconds = time.perf_counter() - started
-                record = _record(kind, len(X), label, parallel, seconds, memory)
-                record["metrics"] = model.evaluate(data.X_holdout, data.y_holdout)
-                records.append(record)
-                print(f"{kind} {len(X):,} rows, {label}: {seconds:.1f} s", flush=True)
+            # Interleaved: every pass runs each method once, so a slow spell of the
+            # machine falls on all of them rather than on one.
+            for repeat in range(args.repeats):
+                for label, parallel, ray_workers in runs:
+                    model = build_model(kind, random_state=repeat, **params)
+                    with PeakMemory() as memory:
+                        started = time.perf_counter()
+                        if ray_workers is None:
+                            model.set_params(n_jobs=parallel).fit(X, y)
+                        else:
+                            name = f"{kind}-{rows}-{ray_workers}-{repeat}"
+                            fit_distributed(
+                                model,
+                                X,
+                                y,
+                                num_workers=ray_workers,
+                                storage_path=storage,
+                                name=name,
+                            )
+                        seconds = time.perf_counter() - started
+                    record = _record(kind, len(X), label, parallel, repeat, seconds, memory)
+                    record["metrics"] = model.evaluate(data.X_holdout, data.y_holdout)
+                    records.append(record)
+                    print(f"{kind} {len(X):,} rows, {label}, pass {repeat}: {seconds:.1f} s")
     ray.shutdown()
     show(records, cpus)
 
 
 def _record(
-    kind: str, rows: int, method: str, parallel: int, seconds: float, memory: PeakMemory
+    kind: str,
+    rows: int,
+    method: str,
+    parallel: int,
+    repeat: int,
+    seconds: float,
+    memory: PeakMemory,
 ) -> dict:
     return {
         "kind": kind,
         "rows": rows,
         "method": method,
         "parallel": parallel,
+        "repeat": repeat,
         "seconds": seconds,
         "peak_mib": memory.peak_mib,
         "added_mib": memory.added_mib,
     }
 
 
-def _same(records: list[dict], r: dict, method: str) -> dict | None:
-    return next(
-        (
-            b
-            for b in records
-            if (b["kind"], b["rows"], b["method"]) == (r["kind"], r["rows"], method)
-        ),
-        None,
-    )
+def _seconds(records: list[dict], kind: str, rows: int, method: str) -> dict[int, float]:
+    """Seconds of one method, by pass."""
+    return {
+        r["repeat"]: r["seconds"]
+        for r in records
+        if (r["kind"], r["rows"], r["method"]) == (kind, rows, method)
+    }
+
+
+def _paired(mine: dict[int, float], base: dict[int, float]) -> list[float]:
+    """Per pass, ``mine`` over ``base``: ratios of runs that ran side by side."""
+    return [mine[k] / base[k] for k in mine if k in base]
+
+
+def _spread(values: list[float], unit: str = "x") -> str:
+    """Median, and the range when there is more than one value."""
+    if not values:
+        return "-"
+    middle = f"{statistics.median(values):.2f}{unit}"
+    return middle if len(values) == 1 else f"{middle} [{min(values):.2f}, {max(values):.2f}]"
 
 
 def show(records: list[dict], cpus: int) -> None:
+    """The table: one row per model, size and method, medians over the passes."""
     rows = []
-    for r in records:
-        if r["kind"] == "-":
-            figures = ["-", "-", "-"]
-        else:
-            base = _same(records, r, "scikit-learn, n_jobs=1")
-            parallel = _same(records, r, f"scikit-learn, n_jobs={cpus}")
-            speedup = base["seconds"] / r["seconds"]
-            against = r["seconds"] / parallel["seconds"] if parallel else math.nan
-            figures = [f"{speedup:.2f}x", f"{speedup / r['parallel']:.0%}", f"{against:.2f}x"]
-        key = {"cost": "mae", "anomaly": "f1"}.get(r["kind"])
+    groups = dict.fromkeys((r["kind"], r["rows"], r["method"]) for r in records)
+    for kind, n, method in groups:
+        mine = [r for r in records if (r["kind"], r["rows"], r["method"]) == (kind, n, method)]
+        seconds = _seconds(records, kind, n, method)
+        parallel = mine[0]["parallel"]
+        figures = ["-", "-", "-", "-"]
+        if kind != "-":
+            base = _seconds(records, kind, n, "scikit-learn, n_jobs=1")
+            widest = _seconds(records, kind, n, f"scikit-learn, n_jobs={cpus}")
+            speedups = [1 / ratio for ratio in _paired(seconds, base)]
+            figures = [
+                _spread(speedups),
+                f"{statistics.median(speedups) / parallel:.0%}",
+                _spread(_paired(seconds, widest)),
+                _spread([seconds[k] - widest[k] for k in seconds if k in widest], " s"),
+            ]
+        key = {"cost": "mae", "anomaly": "f1"}.get(kind)
         rows.append(
             [
-                r["kind"],
-                f"{r['rows']:,}",
-                r["method"],
-                f"{r['seconds']:.1f}",
+                kind,
+                f"{n:,}",
+                method,
+                _spread(list(seconds.values()), ""),
                 *figures,
-                f"{r['added_mib']:,.0f} / {r['peak_mib']:,.0f}",
-                f"{key}={r['metrics'][key]:.4g}" if key else "-",
+                f"{max(r['added_mib'] for r in mine):,.0f} / "
+                f"{max(r['peak_mib'] for r in mine):,.0f}",
+                f"{key}={statistics.median(r['metrics'][key] for r in mine):.4g}" if key else "-",
             ]
         )
     columns = [
         "model",
         "train rows",
         "method",
-        "seconds",
+        "seconds: median [range]",
         "speed-up vs n_jobs=1",
         "efficiency",
         f"time vs n_jobs={cpus}",
+        f"seconds over n_jobs={cpus}",
         "memory MiB: added / peak",
-        "hold-out",
+        "hold-out (median)",
     ]
-    show_table("Retraining wall time", columns, rows)
-    show_table("How time grows with rows", *_growth(records))
+    passes = max(r["repeat"] for r in records) + 1
+    show_table(f"Retraining wall time, {passes} interleaved passes", columns, rows)
+    show_table("How time grows with rows (medians)", *_growth(records))
     save("train_scaling", {"records": records})
 
 
@@ -185,7 +231,10 @@ def _growth(records: list[dict]) -> tuple[list[str], list[list[str]]]:
     for kind in dict.fromkeys(r["kind"] for r in records if r["kind"] != "-"):
         mine = [r for r in records if r["kind"] == kind]
         for method in dict.fromkeys(r["method"] for r in mine):
-            series = sorted((r["rows"], r["seconds"]) for r in mine if r["method"] == method)
+            sizes = sorted({r["rows"] for r in mine if r["method"] == method})
+            series = [
+                (n, statistics.median(_seconds(records, kind, n, method).values())) for n in sizes
+            ]
             per_million = ", ".join(f"{s / n * 1e6:.1f}" for n, s in series)
             exponents = ", ".join(
                 f"{np.log(s2 / s1) / np.log(n2 / n1):.2f}"
