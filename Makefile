@@ -55,9 +55,13 @@ bench: install  ## in-process and HTTP load benchmarks, each against its baselin
 	$(BIN)/python -m benchmarks.inprocess
 	$(BIN)/python -m benchmarks.http_load
 
-bench-eval: install  ## NAB evaluation (NAB=<data dir>, default ../shared/data/nab) and training scaling (see README)
+# Flags for the two training benchmarks, e.g. SCALING="--rows 100000 --repeats 1".
+TREE_ROWS ?=
+SCALING ?=
+bench-eval: install  ## NAB evaluation (NAB=<data dir>), the cost forest's row cap (TREE_ROWS=<flags>), training scaling (SCALING=<flags>); see README
 	$(BIN)/python -m benchmarks.nab_eval --data-dir $(NAB)
-	$(BIN)/python -m benchmarks.train_scaling
+	$(BIN)/python -m benchmarks.tree_rows $(TREE_ROWS)
+	$(BIN)/python -m benchmarks.train_scaling $(SCALING)
 
 bench-data: install  ## ingest (COPY vs executemany, HTTP) and what entity baselines buy (see README)
 	$(BIN)/python -m benchmarks.ingest

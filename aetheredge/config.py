@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Trees each Ray Train worker grows between checkpoints.",
     )
+    train_poll_s: float = Field(
+        default=0.2,
+        gt=0,
+        description="How often Ray Train's controller polls its workers; Ray's default, "
+        "2 s, adds up to that much to each step of every fit.",
+    )
 
     api_keys: list[ApiKey] = Field(
         default_factory=list,

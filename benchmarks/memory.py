@@ -27,9 +27,14 @@ def tree_pss_bytes() -> int:
 class PeakMemory:
     """Samples :func:`tree_pss_bytes` every ``interval_s`` while in the ``with`` block;
     ``peak_mib`` is the highest sample and ``added_mib`` its rise over the sample
-    taken on entry."""
+    taken on entry.
 
-    def __init__(self, interval_s: float = 0.25) -> None:
+    A sample is not free: the kernel walks every mapping of every process, about 4 ms
+    each for Ray's processes here (they all map the object store), so a dozen of them
+    sampled four times a second took a fifth of a core from the fits being measured.
+    """
+
+    def __init__(self, interval_s: float = 1.0) -> None:
         self.interval_s = interval_s
         self.start = self.peak = 0
         self._stop = threading.Event()

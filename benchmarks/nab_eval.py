@@ -140,7 +140,6 @@ class ForestDetector:
         extra = stream_features(column, series.timestamps, self.groups)
         M = np.hstack([model_input("anomaly", X, derive(frame, X)), extra])
         model = AnomalyDetector(
-            max_samples=min(AnomalyDetector().max_samples, series.probation),
             contamination=self.contamination,
             random_state=self.seed,
         ).fit(M[: series.probation])

@@ -36,12 +36,13 @@ import ray
 from ray.train import RunConfig, ScalingConfig
 from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
+from aetheredge.config import Settings
 from aetheredge.data import load_frame, split
 from aetheredge.models import build_model
 from benchmarks.memory import PeakMemory
 from benchmarks.report import save
 from benchmarks.report import show as show_table
-from train.distributed import fit_distributed
+from train.distributed import fit_distributed, polling
 
 HOLDOUT = 0.2  # aetheredge.data.split's default: rows are generated so that
 # the training side holds the requested count
@@ -53,7 +54,7 @@ def _idle() -> None:
     workers import none of AetherEdge.)"""
 
 
-def no_op_fit(workers: int, storage: Path, name: str) -> float:
+def no_op_fit(workers: int, storage: Path, name: str, poll_s: float) -> float:
     """Seconds a ``DataParallelTrainer.fit()`` takes when its workers do nothing."""
     trainer = DataParallelTrainer(
         _idle,
@@ -61,7 +62,8 @@ def no_op_fit(workers: int, storage: Path, name: str) -> float:
         run_config=RunConfig(name=name, storage_path=str(storage)),
     )
     started = time.perf_counter()
-    trainer.fit()
+    with polling(poll_s):  # as fit_distributed polls
+        trainer.fit()
     return time.perf_counter() - started
 
 
@@ -77,7 +79,6 @@ def main() -> None:
     args = parser.parse_args()
     cpus = os.cpu_count() or 1
     workers = args.workers or sorted({1, 2, cpus})
-    os.environ.setdefault("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.2")  # as the jobs run
     ray.init(
         address="local",
         num_cpus=cpus,
@@ -86,12 +87,13 @@ def main() -> None:
         log_to_driver=False,
     )
     params = {} if args.n_estimators is None else {"n_estimators": args.n_estimators}
+    poll_s = Settings().train_poll_s  # as the retraining jobs run
     storage = Path(tempfile.mkdtemp(prefix="aetheredge-bench-"))
     records = []
     for repeat in range(args.repeats):
         for w in workers:
             with PeakMemory() as memory:
-                seconds = no_op_fit(w, storage, f"no-op-{w}-{repeat}")
+                seconds = no_op_fit(w, storage, f"no-op-{w}-{repeat}", poll_s)
             records.append(
                 _record("-", 0, f"Ray Train no-op, {w} worker(s)", w, repeat, seconds, memory)
             )
@@ -121,6 +123,7 @@ def main() -> None:
                                 num_workers=ray_workers,
                                 storage_path=storage,
                                 name=name,
+                                poll_s=poll_s,
                             )
                         seconds = time.perf_counter() - started
                     record = _record(kind, len(X), label, parallel, repeat, seconds, memory)

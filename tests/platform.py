@@ -37,9 +37,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_
         env.setenv("AETHER_DATABASE_SCHEMA", f"it_{uuid.uuid4().hex[:12]}")
         env.setenv("AETHER_REDIS_URL", redis_url)
         env.setenv("AETHER_METRICS_LINGER_S", "0")  # tests scrape what stays up themselves
-        # Ray Train's controller polls its workers every 2 s by default: each fit (there
-        # are about ten in the session) waits on that poll at every step.
-        env.setenv("RAY_TRAIN_HEALTH_CHECK_INTERVAL_S", "0.2")
         # Keys on, as deployed: the tests' own client presents an admin key; the limit is
         # high enough for the load tests yet still held in Redis on every request.
         key, sha256 = new_key()

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import pickle
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from train import faults
 
 log = logging.getLogger(__name__)
 _SHARE_FILE = "share-{rank:04d}.pkl"
+_POLL_ENV = "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S"  # Ray Train reads it when a fit starts
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,23 @@ class FitReport:
     rounds: int
     restored_trees: int  # trees rank 0 reloaded from a checkpoint instead of regrowing
     restarts: int  # times the worker group was restarted from a checkpoint
+
+
+@contextmanager
+def polling(interval_s: float) -> Iterator[None]:
+    """Ray Train fits started in this block poll their workers every ``interval_s``.
+
+    Ray Train has no argument for it: its controller reads the environment variable,
+    which the driver propagates. One the user set already is kept.
+    """
+    if _POLL_ENV in os.environ:
+        yield
+        return
+    os.environ[_POLL_ENV] = str(interval_s)
+    try:
+        yield
+    finally:
+        del os.environ[_POLL_ENV]
 
 
 def default_workers() -> int:
@@ -92,7 +113,9 @@ def _fit_share(config: dict[str, Any]) -> None:
             ray.train.get_all_reported_checkpoints()  # the restart must see finished rounds
             fault.fire()
         seed = _round_seed(model.random_state, rank, round_)
-        forest = model.make_forest(chunks[round_], seed, data_fraction=len(X) / config["rows"])
+        forest = model.make_forest(
+            chunks[round_], seed, rows=len(X), data_fraction=len(X) / config["rows"]
+        )
         grown.append(forest.fit(X, y))
         with tempfile.TemporaryDirectory() as tmp:
             state = {"rounds": grown, "restarts": restarts}
@@ -121,13 +144,15 @@ def fit_distributed(
     name: str,
     max_failures: int = 0,
     trees_per_round: int = 1_000_000,
+    poll_s: float = 0.2,
 ) -> FitReport:
     """Fit ``model`` with Ray Train across ``num_workers``; it ends up fitted.
 
     ``num_workers`` defaults to the cluster's free CPUs, and never exceeds the number
     of trees. Each worker checkpoints after every ``trees_per_round`` trees it grows;
     up to ``max_failures`` worker-group failures are survived by resuming from there.
-    The result is the same estimator type a single-process ``fit`` gives.
+    Ray Train's controller polls the workers every ``poll_s``. The result is the same
+    estimator type a single-process ``fit`` gives.
     """
     workers = min(num_workers or default_workers(), model.n_estimators)
     sizes = share_sizes(model.n_estimators, workers)
@@ -155,7 +180,8 @@ def fit_distributed(
             failure_config=FailureConfig(max_failures=max_failures),
         ),
     )
-    result = trainer.fit()
+    with polling(poll_s):
+        result = trainer.fit()
     with result.checkpoint.as_directory() as directory:
         files = sorted(Path(directory).glob("share-*.pkl"))
         if len(files) != workers:

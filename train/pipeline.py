@@ -113,6 +113,7 @@ def retrain(
         name=f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}",
         max_failures=settings.train_max_failures,
         trees_per_round=settings.train_trees_per_round,
+        poll_s=settings.train_poll_s,
     )
     if fit.restarts:
         report(

@@ -112,7 +112,7 @@ class AnomalyDetector(ForestModel):
         self.n_jobs = n_jobs
 
     def make_forest(
-        self, n_estimators: int, random_state: int | None, data_fraction: float = 1.0
+        self, n_estimators: int, random_state: int | None, rows: int, data_fraction: float = 1.0
     ) -> PairedForest:
         """``n_estimators`` trees, half of them (rounded down) in the inputs forest."""
 
@@ -120,7 +120,7 @@ class AnomalyDetector(ForestModel):
             # max_samples is a row count per tree, already independent of the shard size.
             return IsolationForest(
                 n_estimators=trees,
-                max_samples=self.max_samples,
+                max_samples=min(self.max_samples, rows),
                 random_state=seed,
                 n_jobs=self.n_jobs,
             )

@@ -27,11 +27,11 @@ class ForestModel(BaseEstimator):
 
     @abstractmethod
     def make_forest(
-        self, n_estimators: int, random_state: int | None, data_fraction: float = 1.0
+        self, n_estimators: int, random_state: int | None, rows: int, data_fraction: float = 1.0
     ) -> Forest:
         """An unfitted ensemble with this model's settings and ``n_estimators`` trees.
 
-        ``data_fraction`` is the share of the training rows it will be fitted on (a
+        It will be fitted on ``rows`` rows, ``data_fraction`` of the training data (a
         worker's shard); row sampling is rescaled so each tree draws as many rows as it
         would from the whole data.
         """
@@ -45,7 +45,7 @@ class ForestModel(BaseEstimator):
         """Take a fitted forest as this model's ensemble; ``X``/``y`` are training data."""
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ForestModel:
-        forest = self.make_forest(self.n_estimators, self.random_state)
+        forest = self.make_forest(self.n_estimators, self.random_state, rows=len(X))
         return self.adopt(forest.fit(X, self.encode_target(y)), X, y)
 
     @abstractmethod

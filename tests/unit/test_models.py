@@ -79,12 +79,25 @@ def test_models_follow_the_sklearn_api():
 
 
 def test_shard_forests_draw_as_many_rows_per_tree_as_the_whole_fit():
-    cost = CostModel(max_samples=0.3)
-    assert cost.make_forest(5, 0).max_samples == 0.3
-    assert cost.make_forest(5, 0, data_fraction=0.5).max_samples == pytest.approx(0.6)
-    assert cost.make_forest(5, 0, data_fraction=0.1).max_samples == 1.0
-    shard = AnomalyDetector().make_forest(5, 0, data_fraction=0.5)
+    cost = CostModel(max_samples=0.3, max_tree_rows=None)
+    assert cost.make_forest(5, 0, rows=1000).max_samples == 300
+    assert cost.make_forest(5, 0, rows=500, data_fraction=0.5).max_samples == 300
+    assert cost.make_forest(5, 0, rows=100, data_fraction=0.1).max_samples == 100
+    assert CostModel(max_samples=None).tree_rows(500, data_fraction=0.5) == 500
+    shard = AnomalyDetector().make_forest(5, 0, rows=5000, data_fraction=0.5)
     assert [f.max_samples for f in shard.groups] == [256, 256]
+    small = AnomalyDetector().make_forest(5, 0, rows=100)
+    assert [f.max_samples for f in small.groups] == [100, 100]
+
+
+def test_the_cost_forest_caps_the_rows_each_tree_draws():
+    cost = CostModel(max_samples=0.3, max_tree_rows=100_000)
+    assert cost.tree_rows(200_000) == 60_000  # under the cap: the fraction
+    assert cost.tree_rows(1_000_000) == 100_000
+    assert cost.tree_rows(500_000, data_fraction=0.5) == 100_000  # a shard: the same cap
+    X = np.random.default_rng(0).normal(size=(400, 3))
+    forest = CostModel(n_estimators=3, max_tree_rows=50, random_state=0).fit(X, np.abs(X[:, 0]))
+    assert forest.forest_._n_samples_bootstrap == 50
 
 
 def test_a_version_from_before_baselines_still_scores_wider_rows(anomaly_split):
