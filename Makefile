@@ -25,7 +25,7 @@ CHECKOV_VENV := .venv-checkov
 NAB ?= ../shared/data/nab
 $(CHECKOV_VENV)/.installed: | $(VENV)/.installed
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(CHECKOV_VENV)
-	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python 'checkov>=3.2,<4'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python 'checkov>=3.2,<4'
 	touch $@
 
 demo: install  ## train -> serve -> score -> `ray job submit` retrain -> new champion served
