@@ -26,6 +26,8 @@ class CostModel(ForestModel):
     """
 
     kind: ClassVar = "cost"
+    # Versions pickled before the cap existed had none: they load with this default.
+    max_tree_rows: int | None = None
 
     def __init__(
         self,

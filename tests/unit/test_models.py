@@ -1,5 +1,7 @@
 """The two estimators learn, calibrate and evaluate on labelled hold-outs."""
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -98,6 +100,14 @@ def test_the_cost_forest_caps_the_rows_each_tree_draws():
     X = np.random.default_rng(0).normal(size=(400, 3))
     forest = CostModel(n_estimators=3, max_tree_rows=50, random_state=0).fit(X, np.abs(X[:, 0]))
     assert forest.forest_._n_samples_bootstrap == 50
+
+
+def test_a_cost_version_from_before_the_cap_loads_uncapped():
+    legacy = CostModel(max_samples=0.3)
+    del legacy.__dict__["max_tree_rows"]  # as a model pickled before the cap
+    restored = pickle.loads(pickle.dumps(legacy))
+    assert restored.get_params()["max_tree_rows"] is None
+    assert restored.tree_rows(1_000_000) == 300_000
 
 
 def test_a_version_from_before_baselines_still_scores_wider_rows(anomaly_split):
