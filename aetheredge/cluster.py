@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import ray
+from ray._common.utils import reset_ray_address
+from ray._private.utils import read_ray_address
 from ray._raylet import Config
 
 from aetheredge.config import Settings
@@ -229,4 +231,13 @@ class LocalCluster:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)  # workers the head left behind
         stop_haproxy(settings)
+        self.forget_address()
         self.state_file(settings).unlink(missing_ok=True)
+
+    def forget_address(self) -> None:
+        """Remove the address ``ray start`` recorded for this cluster, as ``ray stop``
+        does. Left behind, it names a dead GCS that Ray's state API still dials: every
+        Ray Train fit on a later local cluster then waits 12 s for its placement-group
+        cleaner to give up."""
+        if (read_ray_address() or "").endswith(f":{self.gcs_port}"):
+            reset_ray_address()
