@@ -36,16 +36,20 @@ import ray
 from ray.train import RunConfig, ScalingConfig
 from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
-from aetheredge.config import Settings
-from aetheredge.data import load_frame, split
+from aetheredge.config import ModelKind, Settings
+from aetheredge.data import Split, load_frame, split
 from aetheredge.models import build_model
 from benchmarks.memory import PeakMemory
 from benchmarks.report import save
 from benchmarks.report import show as show_table
 from train.distributed import fit_distributed, polling
 
-HOLDOUT = 0.2  # aetheredge.data.split's default: rows are generated so that
-# the training side holds the requested count
+HOLDOUT = 0.2  # aetheredge.data.split's default
+
+
+def training_split(kind: ModelKind, rows: int) -> Split:
+    """Synthetic data split by time so that the training side holds about ``rows``."""
+    return split(kind, load_frame(kind, rows=math.ceil(rows / (1 - HOLDOUT)), seed=0))
 
 
 def _idle() -> None:
@@ -99,7 +103,7 @@ def main() -> None:
             )
     for kind in args.kinds:
         for rows in args.rows:
-            data = split(kind, load_frame(kind, rows=math.ceil(rows / (1 - HOLDOUT)), seed=0))
+            data = training_split(kind, rows)
             X, y = data.X_train, data.y_train
             runs = [("scikit-learn, n_jobs=1", 1, None)]
             if cpus > 1:

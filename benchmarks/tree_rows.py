@@ -11,15 +11,12 @@ Prints seconds, hold-out MAE, MAPE and R², each against the uncapped fit.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import time
 
-from aetheredge.data import load_frame, split
 from aetheredge.models import CostModel
 from benchmarks.report import save, show
-
-HOLDOUT = 0.2  # aetheredge.data.split's default
+from benchmarks.train_scaling import training_split
 
 
 def main() -> None:
@@ -30,7 +27,7 @@ def main() -> None:
     cpus = os.cpu_count() or 1
     records = []
     for rows in args.rows:
-        data = split("cost", load_frame("cost", rows=math.ceil(rows / (1 - HOLDOUT)), seed=0))
+        data = training_split("cost", rows)
         for cap in [None, *args.caps]:
             model = CostModel(max_tree_rows=cap, random_state=0, n_jobs=cpus)
             started = time.perf_counter()
