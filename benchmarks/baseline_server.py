@@ -15,9 +15,9 @@ import uuid
 import uvicorn
 from fastapi import FastAPI
 
-from aetheredge.api import ANOMALY_COLUMNS, AnomalyRequest, AnomalyResponse, columns
-from aetheredge.features import encode, model_input
-from aetheredge.registry import Registry
+from aetheredge.api.v1 import ANOMALY_COLUMNS, AnomalyRequest, AnomalyResponse, columns
+from aetheredge.artifacts.registry import Registry
+from aetheredge.features.encoding import encode, model_input
 
 
 def build(version: str) -> FastAPI:

@@ -36,7 +36,7 @@ import json, tempfile, time
 import ray
 from ray.train import RunConfig, ScalingConfig
 from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
-from aetheredge.config import Settings
+from aetheredge.settings import Settings
 from train.distributed import polling
 started = time.perf_counter()
 ray.init(address="local", num_cpus=2, object_store_memory=256 * 1024**2,

@@ -19,7 +19,7 @@ import argparse
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-from aetheredge.data import load_frame, split
+from aetheredge.datasets.frames import load_frame, split
 from aetheredge.models import build_model
 from aetheredge.models.anomaly import INPUTS, blank_context
 from aetheredge.models.evaluation import anomaly_metrics

@@ -35,14 +35,14 @@ import httpx
 import orjson
 from ray.util.state import list_actors
 
-from aetheredge.cli_db import drop_schema, migrate_schema
-from aetheredge.cluster import LocalCluster, free_port
-from aetheredge.config import Settings
-from aetheredge.data import load_frame, split
-from aetheredge.deploy import DEPLOYMENT, deploy
+from aetheredge.artifacts.registry import Registry
+from aetheredge.datasets.frames import load_frame, split
+from aetheredge.features.schema import ANOMALY_FEATURES
 from aetheredge.models import build_model
-from aetheredge.registry import Registry
-from aetheredge.schema import ANOMALY_FEATURES
+from aetheredge.ops.cluster import LocalCluster, free_port
+from aetheredge.ops.deployment import DEPLOYMENT, deploy
+from aetheredge.settings import Settings
+from aetheredge.stores.admin import drop_schema, migrate_schema
 from benchmarks.loadgen import load
 from benchmarks.report import RESULTS, save, show
 

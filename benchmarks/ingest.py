@@ -7,9 +7,11 @@ method stores the same new rows into an emptied ``telemetry`` table:
   * ``executemany`` (the baseline): asyncpg ``executemany`` of
     ``INSERT … ON CONFLICT DO NOTHING``, in one transaction;
   * ``COPY``: the product's writer, binary COPY into a staging table, then one
-    ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (:class:`aetheredge.db.writer.BatchWriter`);
+    ``INSERT … SELECT … ON CONFLICT DO NOTHING``
+    (:class:`aetheredge.stores.postgres.writer.BatchWriter`);
   * ``service``: the whole in-process ingest path on 50,000-row Parquet bodies: parse,
-    validate, COPY, and the Redis baselines update (:class:`aetheredge.ingest.IngestService`);
+    validate, COPY, and the Redis baselines update
+    (:class:`aetheredge.ingest.service.IngestService`);
   * ``HTTP JSON``: ``POST /v1/telemetry`` on a local Ray Serve stack (HAProxy ingress),
     1,000-row JSON batches from ``--concurrency`` connections;
   * ``HTTP Parquet``: the same with 50,000-row Parquet batches.
@@ -35,16 +37,17 @@ import asyncpg
 import httpx
 import pandas as pd
 
-from aetheredge.cli_db import drop_schema, migrate_schema
-from aetheredge.cluster import LocalCluster, free_port
-from aetheredge.config import Settings
-from aetheredge.db import connect
-from aetheredge.db.partitions import DayPartitions
-from aetheredge.db.writer import BatchWriter
-from aetheredge.deploy import deploy
-from aetheredge.ingest import IngestService
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body, validate
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.ingest.service import IngestService
+from aetheredge.ingest.telemetry import json_body, validate
+from aetheredge.ops.cluster import LocalCluster, free_port
+from aetheredge.ops.deployment import deploy
+from aetheredge.settings import Settings
+from aetheredge.stores.admin import drop_schema, migrate_schema
+from aetheredge.stores.postgres import connect
+from aetheredge.stores.postgres.partitions import DayPartitions
+from aetheredge.stores.postgres.writer import BatchWriter
 from benchmarks.report import save, show
 
 PARQUET = "application/vnd.apache.parquet"

@@ -6,7 +6,7 @@ in one run on one machine, the same hold-out rows are scored at batch sizes 1, 6
   * scikit-learn (the baseline): ``model.output``;
   * Treelite GTIL (``treelite.sklearn.import_model`` + ``gtil.predict``), the other
     compiled engine considered, 1 thread;
-  * AetherEdge's compiled ONNX Runtime graph (:mod:`aetheredge.compiled`), 1 and 2 threads.
+  * AetherEdge's compiled ONNX Runtime graph (:mod:`aetheredge.artifacts.onnx`), 1 and 2 threads.
 Each cell is the median latency of repeated calls; the table gives rows/s and the
 speed-up over scikit-learn, and the JSON lands under benchmarks/results/.
 
@@ -24,8 +24,8 @@ import numpy as np
 import treelite
 from treelite import gtil
 
-from aetheredge.compiled import CompiledModel, compile_model, max_relative_difference
-from aetheredge.data import load_frame, split
+from aetheredge.artifacts.onnx import CompiledModel, compile_model, max_relative_difference
+from aetheredge.datasets.frames import load_frame, split
 from aetheredge.models import build_model
 from benchmarks.report import save, show
 

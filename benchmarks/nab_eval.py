@@ -12,8 +12,8 @@ Detectors in this run:
     standard deviations from the trailing day's mean);
   * AetherEdge's anomaly model as the service runs it (:class:`ForestDetector`): each
     series becomes the service metric it measures, encoded by
-    :mod:`aetheredge.features` with its z-score against the entity's EWMA baseline
-    (:mod:`aetheredge.derived`, what the online path keeps in Redis); an
+    :mod:`aetheredge.features.encoding` with its z-score against the entity's EWMA baseline
+    (:mod:`aetheredge.features.baselines`, what the online path keeps in Redis); an
     ``AnomalyDetector`` is fitted on the probationary rows, calibrates its threshold
     there, and flags later rows with the service's rule. Flags become alerts with a
     hold: a flag opens an alert unless one opened in the ``hold`` rows before it.
@@ -39,11 +39,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aetheredge.alerts import flag
-from aetheredge.derived import derive
-from aetheredge.features import anomaly_matrix, model_input
+from aetheredge.features.baselines import derive
+from aetheredge.features.encoding import anomaly_matrix, model_input
+from aetheredge.features.schema import ANOMALY_FEATURES, ANOMALY_NUMERIC
 from aetheredge.models import AnomalyDetector
-from aetheredge.schema import ANOMALY_FEATURES, ANOMALY_NUMERIC
+from aetheredge.models.flags import flag
 from benchmarks.nab import (
     DEFAULT_DATA_DIR,
     PROFILES,

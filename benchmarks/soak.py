@@ -33,13 +33,13 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from aetheredge.cli_db import drop_schema, migrate_schema
-from aetheredge.cluster import LocalCluster, free_port
-from aetheredge.config import Settings
-from aetheredge.deploy import deploy
-from aetheredge.schema import ANOMALY_FEATURES
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.schema import ANOMALY_FEATURES, TELEMETRY_COLUMNS
+from aetheredge.ingest.telemetry import json_body
+from aetheredge.ops.cluster import LocalCluster, free_port
+from aetheredge.ops.deployment import deploy
+from aetheredge.settings import Settings
+from aetheredge.stores.admin import drop_schema, migrate_schema
 from benchmarks.http_load import ROUTE, replica_rss_mb, train_champion
 from benchmarks.loadgen import load
 from benchmarks.report import save, show

@@ -3,7 +3,7 @@
 Each group turns an entity's encoded metric column ``x`` (rows in time order) into
 columns that use only the row itself and the rows before it, so a detector fed them
 sees no future. They extend what the service already gives the model (the metric and
-its z-score against the entity's EWMA baseline, :mod:`aetheredge.derived`):
+its z-score against the entity's EWMA baseline, :mod:`aetheredge.features.baselines`):
 
 * ``horizons``: z-scores against EWMA baselines faster and slower than the service's
   (half-lives of about 7 and 170 rows), the rolling statistics at several horizons;
@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from aetheredge.derived import ALPHA, history, zscores
+from aetheredge.features.baselines import ALPHA, history, zscores
 
 HORIZONS = (0.1, 0.004)  # EWMA weights beside the service's ALPHA (0.02)
 Group = Callable[[np.ndarray, pd.DatetimeIndex], list[np.ndarray]]

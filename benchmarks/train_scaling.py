@@ -36,15 +36,16 @@ import ray
 from ray.train import RunConfig, ScalingConfig
 from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
 
-from aetheredge.config import ModelKind, Settings
-from aetheredge.data import Split, load_frame, split
+from aetheredge.datasets.frames import Split, load_frame, split
+from aetheredge.kinds import ModelKind
 from aetheredge.models import build_model
+from aetheredge.settings import Settings
 from benchmarks.memory import PeakMemory
 from benchmarks.report import save
 from benchmarks.report import show as show_table
 from train.distributed import fit_distributed, polling
 
-HOLDOUT = 0.2  # aetheredge.data.split's default
+HOLDOUT = 0.2  # aetheredge.datasets.frames.split's default
 
 
 def training_split(kind: ModelKind, rows: int) -> Split:

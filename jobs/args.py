@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from aetheredge.config import MODEL_KINDS
+from aetheredge.kinds import MODEL_KINDS
 
 
 def when(text: str) -> datetime:

@@ -25,12 +25,13 @@ from datetime import UTC, datetime, timedelta
 from ray.job_submission import JobSubmissionClient
 from ray.util.metrics import Gauge
 
-from aetheredge import events, monitor
-from aetheredge.cluster import connect
-from aetheredge.config import ModelKind, Settings
-from aetheredge.data import Window
-from aetheredge.drift import DriftReport
-from aetheredge.jobclient import RESULT_MARKER, recent_retrain_command, submit_retrain_once
+from aetheredge.artifacts.reference import DriftReport
+from aetheredge.datasets.frames import Window
+from aetheredge.kinds import ModelKind
+from aetheredge.lifecycle import drift, events
+from aetheredge.ops.cluster import connect
+from aetheredge.ops.ray_jobs import RESULT_MARKER, recent_retrain_command, submit_retrain_once
+from aetheredge.settings import Settings
 from jobs.args import job_parser, when
 
 log = logging.getLogger("jobs.drift")
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     connect(settings)
     try:
-        report = monitor.check(settings, args.model, window)
+        report = drift.check(settings, args.model, window)
     except Exception as exc:
         log.exception("drift check failed")
         print(f"drift check failed: {type(exc).__name__}: {exc}", file=sys.stderr)

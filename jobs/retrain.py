@@ -21,10 +21,10 @@ import sys
 import time
 from datetime import datetime
 
-from aetheredge.config import Settings
-from aetheredge.data import Window
-from aetheredge.jobclient import RESULT_MARKER
-from aetheredge.metering import job_outcome
+from aetheredge.datasets.frames import Window
+from aetheredge.ops.ray_jobs import RESULT_MARKER
+from aetheredge.serving.metrics import job_outcome
+from aetheredge.settings import Settings
 from jobs.args import job_parser, when
 from train.pipeline import retrain
 

@@ -2,7 +2,7 @@
 
 One hop: each replica parses, validates, batches and scores in its own process, and
 with the HAProxy ingress the request reaches it straight from HAProxy. The logic lives
-in :mod:`aetheredge.service` (plain Python); this module maps routes to it.
+in :mod:`aetheredge.serving.scoring` (plain Python); this module maps routes to it.
 
 ``user_config`` pins the versions (``{"versions": {"anomaly": "3", ...}}``; a kind left
 out or null follows the champion alias, swapping in place when it moves) and the
@@ -23,7 +23,9 @@ from pydantic import BaseModel
 from ray import serve
 from ray.serve import metrics
 
-from aetheredge.api import (
+from aetheredge.api.errors import RequestError
+from aetheredge.api.limits import BodyLimit
+from aetheredge.api.v1 import (
     AnomalyRequest,
     AnomalyResponse,
     CostRequest,
@@ -34,17 +36,7 @@ from aetheredge.api import (
     Refusal,
     TelemetryBatch,
 )
-from aetheredge.auth import OPEN_PATHS, Gate
-from aetheredge.config import MODEL_KINDS, ModelKind, Settings
-from aetheredge.db.writer import Database
-from aetheredge.ingest import IngestService
-from aetheredge.metering import Meter
-from aetheredge.online import OnlineFeatures
-from aetheredge.predlog import PredictionLog
-from aetheredge.runtime import ModelRuntime, Scores, runtime_for
-from aetheredge.service import BodyLimit, RequestError, ScoringService
-from aetheredge.swap import ModelSwapper
-from aetheredge.v2 import (
+from aetheredge.api.v2 import (
     ErrorBody,
     InferRequest,
     InferResponse,
@@ -55,6 +47,17 @@ from aetheredge.v2 import (
     Ready,
     ServerMetadata,
 )
+from aetheredge.ingest.service import IngestService
+from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.security.gate import OPEN_PATHS, Gate
+from aetheredge.serving.metrics import Meter
+from aetheredge.serving.predlog import PredictionLog
+from aetheredge.serving.runtime import ModelRuntime, Scores, runtime_for
+from aetheredge.serving.scoring import ScoringService
+from aetheredge.serving.swap import ModelSwapper
+from aetheredge.settings import Settings
+from aetheredge.stores.online import OnlineFeatures
+from aetheredge.stores.postgres.writer import Database
 from serve.batching import BatchedScorer
 from serve.fastpath import Handler, ScoringAPI, reply, v1_route, v2_route
 

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 from ray import serve
 
-from aetheredge.metering import Meter
-from aetheredge.runtime import ModelRuntime, Scores
+from aetheredge.serving.metrics import Meter
+from aetheredge.serving.runtime import ModelRuntime, Scores
 
 
 class BatchedScorer:

@@ -1,6 +1,6 @@
 """A raw ASGI fast path for the scoring routes, ahead of the FastAPI app, behind the gate.
 
-Every HTTP request first passes ``state.gate`` (:class:`aetheredge.auth.Gate`: API key,
+Every HTTP request first passes ``state.gate`` (:class:`aetheredge.security.gate.Gate`: API key,
 scope, rate limit), whichever of the two answers it.
 
 The FastAPI routes in ``serve/app.py`` define and document the API. For the four hot
@@ -19,9 +19,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 
-from aetheredge.auth import Gate
-from aetheredge.service import RequestError, ScoringService
-from aetheredge.v2 import HEADER_LENGTH, ProtocolError
+from aetheredge.api.errors import RequestError
+from aetheredge.api.v2 import HEADER_LENGTH, ProtocolError
+from aetheredge.security.gate import Gate
+from aetheredge.serving.scoring import ScoringService
 
 WANTED_HEADERS = {b"content-length", HEADER_LENGTH.encode()}
 JSON = [(b"content-type", b"application/json")]

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from aetheredge.config import Settings
+from aetheredge.settings import Settings
 
 DEFAULTS = Settings.model_fields
 # How hard tests/fuzz pushes the live API: `bounded` (make test: the same cases every
@@ -96,7 +96,7 @@ def redis_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def db_settings(settings: Settings, database_url: str, redis_url: str):
     """Settings on a fresh, migrated schema of its own, dropped afterwards."""
-    from aetheredge.cli_db import drop_schema, migrate_schema
+    from aetheredge.stores.admin import drop_schema, migrate_schema
 
     schema = f"test_{uuid.uuid4().hex[:12]}"
     ours = settings.model_copy(

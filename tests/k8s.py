@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from aetheredge.k8s.crds import crd_directory
-from aetheredge.k8s.scan import checkov
+from aetheredge.ops.kubernetes.crds import crd_directory
+from aetheredge.ops.kubernetes.scan import checkov
 
 
 def skip_without_kubectl() -> None:

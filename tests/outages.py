@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from aetheredge.cluster import free_port
+from aetheredge.ops.cluster import free_port
 
 
 def restart_postgres(database_url: str) -> None:

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 import ray
 
-from aetheredge.auth import new_key
-from aetheredge.cli_db import drop_schema, migrate_schema
-from aetheredge.client import ServiceClient
-from aetheredge.cluster import free_port, serve_env, stop_haproxy
-from aetheredge.config import MODEL_KINDS, Settings
-from aetheredge.deploy import deploy
+from aetheredge.api.client import ServiceClient
+from aetheredge.kinds import MODEL_KINDS
+from aetheredge.ops.cluster import free_port, serve_env, stop_haproxy
+from aetheredge.ops.deployment import deploy
+from aetheredge.security.gate import new_key
+from aetheredge.settings import Settings
+from aetheredge.stores.admin import drop_schema, migrate_schema
 from train.pipeline import retrain
 
 

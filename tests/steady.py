@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from aetheredge.client import REQUEST_COLUMNS, ServiceClient
-from aetheredge.synthetic import telemetry
+from aetheredge.api.client import REQUEST_COLUMNS, ServiceClient
+from aetheredge.datasets.synthetic import telemetry
 
 
 def anomaly_body(rows: int, seed: int) -> dict[str, Any]:

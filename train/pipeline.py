@@ -10,15 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from aetheredge.cluster import connect
-from aetheredge.config import ModelKind, Settings
-from aetheredge.data import Window, load_frame, split
-from aetheredge.drift import Reference
-from aetheredge.features import INPUT_NAMES
-from aetheredge.lifecycle import conclude
+from aetheredge.artifacts.reference import Reference
+from aetheredge.artifacts.registry import Registry, VersionInfo
+from aetheredge.datasets.frames import Window, load_frame, split
+from aetheredge.features.encoding import INPUT_NAMES
+from aetheredge.kinds import ModelKind
+from aetheredge.lifecycle.champion import conclude
+from aetheredge.lifecycle.gates import Decision, decide
 from aetheredge.models import ForestModel, build_model
-from aetheredge.promotion import Decision, decide
-from aetheredge.registry import Registry, VersionInfo
+from aetheredge.ops.cluster import connect
+from aetheredge.settings import Settings
 from train.distributed import FitReport, default_workers, fit_distributed
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def retrain(
     """Train a challenger on Ray Train and promote it only if it passes the gates.
 
     The champion (if any) is scored on the challenger's hold-out, so both are judged
-    on the same rows (:mod:`aetheredge.promotion`). Nothing changes in the registry
+    on the same rows (:mod:`aetheredge.lifecycle.gates`). Nothing changes in the registry
     until the challenger is logged, and the alias moves only after a win, so a failure
     anywhere leaves it untouched.
     """

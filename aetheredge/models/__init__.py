@@ -1,16 +1,44 @@
-"""The two model kinds, behind one scikit-learn-style interface."""
+"""The two model kinds, behind one scikit-learn-style interface.
 
-from aetheredge.config import ModelKind
-from aetheredge.models.anomaly import AnomalyDetector
-from aetheredge.models.base import ForestModel
-from aetheredge.models.cost import CostModel
+The estimators are imported when first named (PEP 562), not with the package: a Serve
+replica imports the alert rule (:mod:`aetheredge.models.flags`) and must not pay for
+scikit-learn, which costs it 1.5 s and about 100 MB.
+"""
 
-MODEL_CLASSES: dict[str, type[ForestModel]] = {"anomaly": AnomalyDetector, "cost": CostModel}
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from aetheredge.kinds import ModelKind
+
+if TYPE_CHECKING:
+    from aetheredge.models.anomaly import AnomalyDetector
+    from aetheredge.models.base import ForestModel
+    from aetheredge.models.cost import CostModel
+
+_WHERE = {
+    "AnomalyDetector": "aetheredge.models.anomaly",
+    "CostModel": "aetheredge.models.cost",
+    "ForestModel": "aetheredge.models.base",
+}
+_CLASS_OF: dict[ModelKind, str] = {"anomaly": "AnomalyDetector", "cost": "CostModel"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)
+
+
+def model_class(kind: ModelKind) -> type[ForestModel]:
+    """The estimator class of ``kind``."""
+    return __getattr__(_CLASS_OF[kind])
 
 
 def build_model(kind: ModelKind, **params: object) -> ForestModel:
     """A new, unfitted model of ``kind`` with ``params``."""
-    return MODEL_CLASSES[kind](**params)
+    return model_class(kind)(**params)
 
 
-__all__ = ["MODEL_CLASSES", "AnomalyDetector", "CostModel", "ForestModel", "build_model"]
+__all__ = ["AnomalyDetector", "CostModel", "ForestModel", "build_model", "model_class"]

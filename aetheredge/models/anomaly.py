@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-from aetheredge.alerts import flag
+from aetheredge.features.schema import ANOMALY_FEATURES
 from aetheredge.models.base import ForestModel
 from aetheredge.models.evaluation import anomaly_metrics
+from aetheredge.models.flags import flag
 from aetheredge.models.forest import merge_forests
-from aetheredge.schema import ANOMALY_FEATURES
 
 INPUTS = len(ANOMALY_FEATURES)  # leading columns; any after them are derived z-scores
 

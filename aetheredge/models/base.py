@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from aetheredge.config import ModelKind
+from aetheredge.kinds import ModelKind
 from aetheredge.models.forest import Forest
 
 

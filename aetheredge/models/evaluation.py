@@ -1,4 +1,4 @@
-"""Hold-out metrics (the promotion gates that compare them: :mod:`aetheredge.promotion`)."""
+"""Hold-out metrics (the promotion gates that compare them: :mod:`aetheredge.lifecycle.gates`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from aetheredge.alerts import flag
+from aetheredge.models.flags import flag
 
 
 def anomaly_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:

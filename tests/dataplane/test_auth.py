@@ -7,10 +7,11 @@ import time
 import httpx
 import pytest
 
-from aetheredge.auth import Gate, KeyRing, digest, new_key
-from aetheredge.config import ApiKey, Settings
-from aetheredge.ratelimit import RateLimiter
-from aetheredge.service import RequestError
+from aetheredge.api.errors import RequestError
+from aetheredge.security.gate import Gate, KeyRing, digest, new_key
+from aetheredge.security.ratelimit import RateLimiter
+from aetheredge.settings import Settings
+from aetheredge.settings.security import ApiKey
 from serve.fastpath import ScoringAPI
 from tests.outages import redis_behind_proxy
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from aetheredge.cli import app
-from aetheredge.db import connect
-from aetheredge.focus import convert, store
+from aetheredge.cli.main import app
+from aetheredge.ingest.focus import convert, store
+from aetheredge.stores.postgres import connect
 
 CHARGE = {
     "ChargeCategory": "Usage",

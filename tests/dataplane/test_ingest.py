@@ -7,11 +7,12 @@ import orjson
 import pandas as pd
 import pytest
 
-from aetheredge.db import connect
-from aetheredge.ingest import IngestService
-from aetheredge.service import RequestError
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
+from aetheredge.api.errors import RequestError
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.ingest.service import IngestService
+from aetheredge.ingest.telemetry import json_body
+from aetheredge.stores.postgres import connect
 
 JSON = "application/json"
 
@@ -139,7 +140,7 @@ def test_a_slow_database_gets_503_with_retry_after_not_a_queue(db_settings):
 
 
 def test_an_unreachable_database_gets_503(db_settings):
-    from aetheredge.cluster import free_port
+    from aetheredge.ops.cluster import free_port
 
     settings = db_settings.model_copy(
         update={"database_url": f"postgresql://127.0.0.1:{free_port()}/test"}

@@ -9,14 +9,14 @@ import pytest
 from mlflow.artifacts import load_dict
 from typer.testing import CliRunner
 
-from aetheredge import events, lifecycle
-from aetheredge.cli import app
-from aetheredge.data import load_frame, split
+from aetheredge.artifacts.registry import DECISION_ARTIFACT, Registry
+from aetheredge.cli.main import app
+from aetheredge.datasets.frames import load_frame, split
+from aetheredge.lifecycle import champion, events
+from aetheredge.lifecycle.gates import decide
 from aetheredge.models import build_model
-from aetheredge.promotion import decide
-from aetheredge.registry import DECISION_ARTIFACT, Registry
-from aetheredge.runtime import runtime_for
-from aetheredge.swap import ModelSwapper
+from aetheredge.serving.runtime import runtime_for
+from aetheredge.serving.swap import ModelSwapper
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_a_decision_lands_in_mlflow_and_model_events(registry):
     decision = decide(
         "cost", "1", candidate.metrics, None, {}, compiled=True, margin=0.01, tolerance=0.0
     )
-    lifecycle.conclude(registry, candidate, decision, {})
+    champion.conclude(registry, candidate, decision, {})
     assert registry.champion("cost").version == "1"
     assert registry.resolve("cost", "1").decision == "promoted"
     saved = load_dict(f"runs:/{candidate.run_id}/{DECISION_ARTIFACT}")
@@ -52,7 +52,7 @@ def test_a_decision_lands_in_mlflow_and_model_events(registry):
     verdict = decide(
         "cost", "2", worse, "1", candidate.metrics, compiled=True, margin=0.01, tolerance=0.0
     )
-    lifecycle.conclude(registry, rejected, verdict, candidate.metrics)
+    champion.conclude(registry, rejected, verdict, candidate.metrics)
     assert registry.champion("cost").version == "1"
     run = registry.client.get_run(rejected.run_id).data
     assert run.tags["aetheredge.decision"] == "rejected"
@@ -67,9 +67,9 @@ def test_a_decision_lands_in_mlflow_and_model_events(registry):
 
 def test_rollback_walks_back_through_the_champions(registry):
     registry.promote("cost", "1")
-    assert lifecycle.promote(registry, "cost", "3", "hand-picked") == "1"
+    assert champion.promote(registry, "cost", "3", "hand-picked") == "1"
     assert registry.champion("cost").previous_champion == "1"
-    assert lifecycle.rollback(registry, "cost", "bad release") == ("3", "1")
+    assert champion.rollback(registry, "cost", "bad release") == ("3", "1")
     assert registry.champion("cost").version == "1"
     rollback, promotion = events.recent(registry.settings, "cost", 2)
     assert (rollback.event, rollback.version, rollback.previous_version) == ("rollback", "1", "3")

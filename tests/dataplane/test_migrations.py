@@ -5,11 +5,15 @@ from datetime import date
 
 import pytest
 
-from aetheredge.db import connect
-from aetheredge.db.migrate import Migration, MigrationError, migrate, migrations
-from aetheredge.db.partitions import maintain
-from aetheredge.schema import COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
-from aetheredge.telemetry import TELEMETRY_COLUMNS
+from aetheredge.features.schema import (
+    COST_CATEGORICAL,
+    COST_NUMERIC,
+    COST_TARGET,
+    TELEMETRY_COLUMNS,
+)
+from aetheredge.stores.postgres import connect
+from aetheredge.stores.postgres.migrate import Migration, MigrationError, migrate, migrations
+from aetheredge.stores.postgres.partitions import maintain
 
 
 def run(settings, scenario):
@@ -89,7 +93,7 @@ def test_an_edited_applied_migration_is_refused(db_settings, monkeypatch):
     edited = [
         Migration(m.version, m.name, m.sql + "\n-- edited") for m in migrations("partitioned")
     ]
-    monkeypatch.setattr("aetheredge.db.migrate.migrations", lambda layout: edited)
+    monkeypatch.setattr("aetheredge.stores.postgres.migrate.migrations", lambda layout: edited)
 
     async def scenario(conn):
         with pytest.raises(MigrationError, match="changed after it was applied"):

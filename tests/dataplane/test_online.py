@@ -8,15 +8,16 @@ import numpy as np
 import pandas as pd
 import redis
 
-from aetheredge.cli_db import rebuild_baselines
-from aetheredge.cluster import free_port
-from aetheredge.db import connect
-from aetheredge.derived import WARMUP, derive
-from aetheredge.features import anomaly_matrix
-from aetheredge.ingest import IngestService
-from aetheredge.online import OnlineFeatures
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.baselines import WARMUP, derive
+from aetheredge.features.encoding import anomaly_matrix
+from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.ingest.service import IngestService
+from aetheredge.ingest.telemetry import json_body
+from aetheredge.ops.cluster import free_port
+from aetheredge.stores.admin import rebuild_baselines
+from aetheredge.stores.online import OnlineFeatures
+from aetheredge.stores.postgres import connect
 from tests.outages import redis_behind_proxy
 
 

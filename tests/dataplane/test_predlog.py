@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from aetheredge.db import connect
-from aetheredge.ingest import IngestService
-from aetheredge.predlog import Entry, PredictionLog, serialize, to_table
-from aetheredge.service import RequestError
-from aetheredge.spill import FileSpill
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import json_body
+from aetheredge.api.errors import RequestError
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.ingest.service import IngestService
+from aetheredge.ingest.telemetry import json_body
+from aetheredge.serving.predlog import Entry, PredictionLog, serialize, to_table
+from aetheredge.stores.postgres import connect
+from aetheredge.stores.spill import FileSpill
 from tests.outages import TcpProxy, restart_postgres, via
 
 

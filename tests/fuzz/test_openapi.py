@@ -20,7 +20,7 @@ import pytest
 import schemathesis
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from aetheredge.client import ServiceClient
+from aetheredge.api.client import ServiceClient
 
 pytestmark = pytest.mark.integration
 

@@ -9,12 +9,12 @@ import numpy as np
 import orjson
 import pytest
 
-from aetheredge.db import connect
-from aetheredge.derived import model_matrix
-from aetheredge.predlog import logged_rows
-from aetheredge.registry import Registry
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS
+from aetheredge.artifacts.registry import Registry
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.baselines import model_matrix
+from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.serving.predlog import logged_rows
+from aetheredge.stores.postgres import connect
 
 pytestmark = pytest.mark.integration
 

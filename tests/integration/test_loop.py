@@ -4,13 +4,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from aetheredge.cli import app
-from aetheredge.config import MODEL_KINDS
-from aetheredge.data import holdout_mask, load_frame
-from aetheredge.deploy import deploy
-from aetheredge.jobclient import job_result, retrain_command, submit_and_wait
-from aetheredge.registry import Registry
-from aetheredge.synthetic import cost_usage, telemetry
+from aetheredge.artifacts.registry import Registry
+from aetheredge.cli.main import app
+from aetheredge.datasets.frames import holdout_mask, load_frame
+from aetheredge.datasets.synthetic import cost_usage, telemetry
+from aetheredge.kinds import MODEL_KINDS
+from aetheredge.ops.deployment import deploy
+from aetheredge.ops.ray_jobs import job_result, retrain_command, submit_and_wait
 from tests.unit.test_api_validation import GOOD_METRICS, GOOD_USAGE
 from train.pipeline import retrain
 

@@ -8,9 +8,10 @@ import pytest
 import ray
 from prometheus_client.parser import text_string_to_metric_families
 
-from aetheredge.features import INPUT_NAMES
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.encoding import INPUT_NAMES
+from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.ingest.telemetry import json_body
 
 pytestmark = pytest.mark.integration
 

@@ -5,8 +5,8 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
-from aetheredge.features import INPUT_NAMES
-from aetheredge.synthetic import telemetry
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.encoding import INPUT_NAMES
 
 pytestmark = pytest.mark.integration
 

@@ -7,14 +7,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aetheredge.data import Window
-from aetheredge.db import connect
-from aetheredge.db.writer import Database
-from aetheredge.dbsource import dataset
-from aetheredge.registry import Registry
-from aetheredge.schema import COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
-from aetheredge.synthetic import cost_usage, telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, validate
+from aetheredge.artifacts.registry import Registry
+from aetheredge.datasets.frames import Window
+from aetheredge.datasets.postgres import dataset
+from aetheredge.datasets.synthetic import cost_usage, telemetry
+from aetheredge.features.schema import (
+    COST_CATEGORICAL,
+    COST_NUMERIC,
+    COST_TARGET,
+    TELEMETRY_COLUMNS,
+)
+from aetheredge.ingest.telemetry import validate
+from aetheredge.stores.postgres import connect
+from aetheredge.stores.postgres.writer import Database
 from train.pipeline import retrain
 
 pytestmark = pytest.mark.integration

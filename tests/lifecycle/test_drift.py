@@ -11,10 +11,11 @@ import pytest
 import ray
 from ray.job_submission import JobStatus, JobSubmissionClient
 
-from aetheredge import events, schedule
-from aetheredge.demo_lifecycle import released, training_hosts
-from aetheredge.jobclient import RESULT_MARKER, RETRAIN_KEY, job_result, submit_and_wait
-from aetheredge.schedule import Task
+from aetheredge.demo.lifecycle import released, training_hosts
+from aetheredge.lifecycle import events
+from aetheredge.ops import schedule
+from aetheredge.ops.ray_jobs import RESULT_MARKER, RETRAIN_KEY, job_result, submit_and_wait
+from aetheredge.ops.schedule import Task
 from jobs import drift
 
 pytestmark = pytest.mark.integration

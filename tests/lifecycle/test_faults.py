@@ -6,9 +6,9 @@ import time
 import pytest
 from ray.job_submission import JobStatus, JobSubmissionClient
 
-from aetheredge.config import MODEL_KINDS
-from aetheredge.jobclient import job_result, retrain_command, submit_and_wait, submit_job
-from aetheredge.registry import Registry
+from aetheredge.artifacts.registry import Registry
+from aetheredge.kinds import MODEL_KINDS
+from aetheredge.ops.ray_jobs import job_result, retrain_command, submit_and_wait, submit_job
 from train.faults import ENV
 
 pytestmark = pytest.mark.integration

@@ -4,13 +4,13 @@ import time
 
 import pytest
 
-from aetheredge import lifecycle
-from aetheredge.client import REQUEST_COLUMNS, ServiceClient
-from aetheredge.data import load_frame, split
-from aetheredge.deploy import deploy
+from aetheredge.api.client import REQUEST_COLUMNS, ServiceClient
+from aetheredge.artifacts.registry import Registry
+from aetheredge.datasets.frames import load_frame, split
+from aetheredge.datasets.synthetic import cost_usage
+from aetheredge.lifecycle import champion
 from aetheredge.models import build_model
-from aetheredge.registry import Registry
-from aetheredge.synthetic import cost_usage
+from aetheredge.ops.deployment import deploy
 from tests.steady import SteadyLoad
 
 pytestmark = pytest.mark.integration
@@ -38,11 +38,11 @@ def test_promotion_and_rollback_under_load_fail_no_request(platform, first_versi
     with SteadyLoad(client, "/v1/cost/predict", body, clients=4) as load:
         time.sleep(3)
         promoted_at = time.time()
-        lifecycle.promote(registry, "cost", new, "swap test")
+        champion.promote(registry, "cost", new, "swap test")
         _wait_for(load, new, promoted_at)
         time.sleep(3)
         rolled_back_at = time.time()
-        assert lifecycle.rollback(registry, "cost", "swap test") == (new, old)
+        assert champion.rollback(registry, "cost", "swap test") == (new, old)
         _wait_for(load, old, rolled_back_at)
         time.sleep(3)
     assert load.failures() == [], load.failures()[:5]

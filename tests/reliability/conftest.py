@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
 
-from aetheredge.client import ServiceClient
-from aetheredge.config import Settings
-from aetheredge.deploy import DEPLOYMENT, deploy
+from aetheredge.api.client import ServiceClient
+from aetheredge.ops.deployment import DEPLOYMENT, deploy
+from aetheredge.settings import Settings
 from tests.outages import ProxyThread
 
 FOLLOW = {"anomaly": None, "cost": None}  # serve the champions

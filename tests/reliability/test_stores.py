@@ -9,9 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from aetheredge.db import connect
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, json_body
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.ingest.telemetry import json_body
+from aetheredge.stores.postgres import connect
 from tests.outages import restart_postgres
 from tests.steady import SteadyLoad, anomaly_body
 

@@ -3,8 +3,11 @@ checkov's scan of every rendered manifest."""
 
 import pytest
 
-from aetheredge.data import load_frame, split
-from aetheredge.k8s.manifests import (
+from aetheredge.api.limits import BodyLimit
+from aetheredge.artifacts.registry import Registry
+from aetheredge.datasets.frames import load_frame, split
+from aetheredge.models import build_model
+from aetheredge.ops.kubernetes.manifests import (
     ENVIRONMENTS,
     KUBERAY,
     chart_values,
@@ -12,11 +15,9 @@ from aetheredge.k8s.manifests import (
     render,
     render_chart,
 )
-from aetheredge.k8s.scan import Scan, scan_all
-from aetheredge.models import build_model
-from aetheredge.registry import Registry
-from aetheredge.runtime import runtime_for
-from aetheredge.service import BodyLimit, ScoringService
+from aetheredge.ops.kubernetes.scan import Scan, scan_all
+from aetheredge.serving.runtime import runtime_for
+from aetheredge.serving.scoring import ScoringService
 from tests.k8s import skip_without_checkov
 
 

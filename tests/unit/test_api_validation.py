@@ -6,8 +6,8 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from aetheredge.api import MAX_ROWS, AnomalyRequest, CostRequest, validation_errors
-from aetheredge.schema import ANOMALY_NUMERIC
+from aetheredge.api.v1 import MAX_ROWS, AnomalyRequest, CostRequest, validation_errors
+from aetheredge.features.schema import ANOMALY_NUMERIC
 
 GOOD_METRICS = {
     "cpu_util": 0.4,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import ray._common.utils
 
-from aetheredge.cluster import LocalCluster
+from aetheredge.ops.cluster import LocalCluster
 
 
 @pytest.fixture

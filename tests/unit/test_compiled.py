@@ -3,11 +3,16 @@
 import numpy as np
 import pytest
 
-from aetheredge.compiled import TOLERANCE, CompiledModel, compile_model, max_relative_difference
-from aetheredge.data import load_frame, split
+from aetheredge.artifacts.onnx import (
+    TOLERANCE,
+    CompiledModel,
+    compile_model,
+    max_relative_difference,
+)
+from aetheredge.datasets.frames import load_frame, split
+from aetheredge.datasets.synthetic import random_matrix
 from aetheredge.models import build_model
 from aetheredge.models.anomaly import blank_context
-from aetheredge.synthetic import random_matrix
 
 
 @pytest.fixture(scope="module", params=["anomaly", "cost"])

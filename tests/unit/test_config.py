@@ -2,7 +2,8 @@
 
 import pytest
 
-from aetheredge.config import Settings, redacted
+from aetheredge.settings import Settings
+from aetheredge.settings.sources import redacted
 
 
 @pytest.mark.parametrize(

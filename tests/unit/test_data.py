@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from aetheredge.data import DataError, load_frame, split
-from aetheredge.synthetic import cost_usage
+from aetheredge.datasets.frames import DataError, load_frame, split
+from aetheredge.datasets.synthetic import cost_usage
 
 
 def test_split_holds_out_the_newest_rows():

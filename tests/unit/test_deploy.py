@@ -7,9 +7,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from aetheredge.cli import app
-from aetheredge.k8s import deploy
-from aetheredge.k8s.manifests import ENVIRONMENTS
+from aetheredge.cli.main import app
+from aetheredge.ops.kubernetes import deploy
+from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS
 from tests.k8s import skip_without_checkov, skip_without_kubectl
 
 skip_without_kubectl()

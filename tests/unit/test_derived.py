@@ -2,9 +2,17 @@
 
 import numpy as np
 
-from aetheredge.derived import ALPHA, DECAY, WARMUP, Z_CLIP, derive, history, model_matrix
-from aetheredge.features import FEATURE_NAMES, anomaly_matrix
-from aetheredge.synthetic import telemetry
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.baselines import (
+    ALPHA,
+    DECAY,
+    WARMUP,
+    Z_CLIP,
+    derive,
+    history,
+    model_matrix,
+)
+from aetheredge.features.encoding import FEATURE_NAMES, anomaly_matrix
 
 
 def _naive(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

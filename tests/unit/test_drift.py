@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from aetheredge.drift import Histogram, Reference, compare
+from aetheredge.artifacts.reference import Histogram, Reference, compare
 
 rng = np.random.default_rng(0)
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from aetheredge import synthetic
-from aetheredge.features import INPUT_NAMES, encode
-from aetheredge.schema import COST_CATEGORICAL
+from aetheredge.datasets import synthetic
+from aetheredge.features.encoding import INPUT_NAMES, encode
+from aetheredge.features.schema import COST_CATEGORICAL
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import helm_python
 import pytest
 import yaml
 
-from aetheredge.k8s.manifests import (
+from aetheredge.ops.kubernetes.manifests import (
     CHART,
     ENVIRONMENTS,
     KUBERAY,

@@ -5,9 +5,9 @@ import copy
 import pytest
 from jsonschema import Draft202012Validator
 
-from aetheredge.k8s.crds import crd_directory, kuberay_schemas, to_json_schema
-from aetheredge.k8s.manifests import problems
-from aetheredge.k8s.rules import operator_problems
+from aetheredge.ops.kubernetes.crds import crd_directory, kuberay_schemas, to_json_schema
+from aetheredge.ops.kubernetes.manifests import problems
+from aetheredge.ops.kubernetes.rules import operator_problems
 
 if not crd_directory().is_dir():
     pytest.skip(

@@ -7,12 +7,12 @@ import json
 import pytest
 import yaml
 
-from aetheredge.cluster import HAPROXY_RETRY_ON
-from aetheredge.config import DEFAULT_SECRETS_DIR as SECRETS_DIR
-from aetheredge.config import Settings
-from aetheredge.deploy import HEALTH_CHECK_PERIOD_S
-from aetheredge.k8s.manifests import ENVIRONMENTS, KUBERAY, problems, render, retrain_job
-from aetheredge.k8s.scan import Scan, scan
+from aetheredge.ops.cluster import HAPROXY_RETRY_ON
+from aetheredge.ops.deployment import HEALTH_CHECK_PERIOD_S
+from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, problems, render, retrain_job
+from aetheredge.ops.kubernetes.scan import Scan, scan
+from aetheredge.settings import Settings
+from aetheredge.settings.sources import DEFAULT_SECRETS_DIR as SECRETS_DIR
 from tests.k8s import skip_without_checkov, skip_without_kubectl
 
 skip_without_kubectl()

@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
 
-from aetheredge.data import load_frame, split
+from aetheredge.datasets.frames import load_frame, split
 from aetheredge.models import AnomalyDetector, CostModel, build_model
 from aetheredge.models.anomaly import INPUTS, blank_context, has_baseline
 

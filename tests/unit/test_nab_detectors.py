@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aetheredge.derived import ALPHA, history
+from aetheredge.features.baselines import ALPHA, history
 from benchmarks.nab import Series
 from benchmarks.nab_eval import ForestDetector, alerts, metric_of, telemetry, three_sigma
 from benchmarks.stream_features import GROUPS, stream_features

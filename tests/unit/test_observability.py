@@ -8,7 +8,7 @@ from pathlib import Path
 import promql_parser
 import pytest
 
-from aetheredge.k8s.manifests import ENVIRONMENTS, KUBERAY, render
+from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, render
 from tests.k8s import skip_without_kubectl
 
 ROOT = Path(__file__).resolve().parents[2]

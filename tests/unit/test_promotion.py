@@ -2,7 +2,7 @@
 
 import pytest
 
-from aetheredge.promotion import decide
+from aetheredge.lifecycle.gates import decide
 
 CHAMPION = {"f1": 0.60, "recall": 0.70, "alert_rate": 0.010, "mae": 2.0, "mape": 0.10}
 

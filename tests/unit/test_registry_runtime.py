@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aetheredge.data import load_frame, split
-from aetheredge.derived import model_matrix
+from aetheredge.artifacts.registry import COMPILED_ARTIFACT, PromotionRefusedError, Registry
+from aetheredge.datasets.frames import load_frame, split
+from aetheredge.features.baselines import model_matrix
 from aetheredge.models import AnomalyDetector
-from aetheredge.registry import COMPILED_ARTIFACT, PromotionRefusedError, Registry
-from aetheredge.runtime import runtime_for
+from aetheredge.serving.runtime import runtime_for
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from aetheredge.config import Settings
-from aetheredge.schedule import Task, run, tasks
+from aetheredge.ops.schedule import Task, run, tasks
+from aetheredge.settings import Settings
 
 
 def test_bad_cron_expressions_are_refused():

@@ -6,8 +6,9 @@ import numpy as np
 import orjson
 import pytest
 
-from aetheredge.service import BodyLimit, RequestError
-from aetheredge.v2 import HEADER_LENGTH, ProtocolError
+from aetheredge.api.errors import RequestError
+from aetheredge.api.limits import BodyLimit
+from aetheredge.api.v2 import HEADER_LENGTH, ProtocolError
 from tests.unit.test_api_validation import GOOD_METRICS
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aetheredge import synthetic
-from aetheredge.data import validate_frame
-from aetheredge.schema import ANOMALY_FEATURES
+from aetheredge.datasets import synthetic
+from aetheredge.datasets.frames import validate_frame
+from aetheredge.features.schema import ANOMALY_FEATURES
 
 
 def test_telemetry_is_seeded_and_deterministic():

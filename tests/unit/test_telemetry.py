@@ -8,9 +8,10 @@ import orjson
 import pandas as pd
 import pytest
 
-from aetheredge.api import TelemetryBatch
-from aetheredge.synthetic import telemetry
-from aetheredge.telemetry import TELEMETRY_COLUMNS, FormatError, read_batch, validate
+from aetheredge.api.v1 import TelemetryBatch
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.ingest.telemetry import FormatError, read_batch, validate
 
 NOW = np.datetime64("2026-06-01", "us")
 

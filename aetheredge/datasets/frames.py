@@ -1,0 +1,135 @@
+"""Training data: where it comes from, how it is checked, how it is split.
+
+A *source* is ``synthetic`` (the seeded generators), ``postgres`` (the platform's
+tables, a time window of them, read in parallel by Ray Data: :mod:`aetheredge.datasets.postgres`)
+or a path to Parquet (a file or a directory of files) with the schema's columns.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aetheredge.datasets.synthetic import GENERATORS
+from aetheredge.features.baselines import model_matrix
+from aetheredge.features.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
+from aetheredge.kinds import ModelKind
+from aetheredge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LABEL = {"anomaly": "is_anomaly", "cost": COST_TARGET.name}
+_RANGED = {"anomaly": ANOMALY_NUMERIC, "cost": (*COST_NUMERIC, COST_TARGET)}
+
+
+class DataError(ValueError):
+    """Training data that cannot be used, with the reason."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Encoded train and hold-out matrices of one model kind."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_holdout: np.ndarray
+    y_holdout: np.ndarray
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time window a ``postgres`` source reads, ``[since, until)``."""
+
+    since: datetime
+    until: datetime
+
+    @classmethod
+    def last(cls, days: float, until: datetime | None = None) -> Window:
+        end = until or datetime.now(UTC)
+        return cls(end - timedelta(days=days), end)
+
+
+def load_frame(
+    kind: ModelKind,
+    source: str = "synthetic",
+    rows: int = 200_000,
+    seed: int = 0,
+    window: Window | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Rows for ``kind`` from ``source``; at most ``rows`` (the newest) of stored data."""
+    if source == "synthetic":
+        return GENERATORS[kind](rows, seed=seed)
+    if source == "postgres":
+        from aetheredge.datasets.postgres import read_frame
+
+        window = window or Window.last(30)
+        settings = settings or Settings()
+        frame = read_frame(kind, settings, window.since, window.until, _read_tasks())
+        if frame.empty:
+            raise DataError(
+                f"no {kind} rows in PostgreSQL between {window.since} and {window.until}"
+            )
+        return validate_frame(kind, frame).sort_values("ts").tail(rows)
+    path = Path(source)
+    if not path.exists():
+        raise DataError(
+            f"data source {source!r} is not 'synthetic', 'postgres' or an existing path"
+        )
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        raise DataError(f"cannot read Parquet from {source}: {exc}") from exc
+    frame = validate_frame(kind, frame)
+    return frame.sort_values("ts").tail(rows) if "ts" in frame else frame.tail(rows)
+
+
+def _read_tasks() -> int:
+    """Parallel reads: two per CPU of the cluster."""
+    import ray
+
+    return max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+
+
+def validate_frame(kind: ModelKind, frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows with missing, non-finite or out-of-range values; fail on missing columns."""
+    required = [f.name for f in _RANGED[kind]] + [LABEL[kind]]
+    if kind == "cost":
+        required += [c.name for c in COST_CATEGORICAL]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(f"{kind} data lacks column(s) {missing}")
+    ok = np.ones(len(frame), dtype=bool)
+    for spec in _RANGED[kind]:
+        values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
+        ok &= np.isfinite(values) & (values >= spec.low) & (values <= spec.high)
+    if kind == "cost":
+        for cat in COST_CATEGORICAL:
+            ok &= frame[cat.name].isin(cat.values).to_numpy()
+    if not ok.all():
+        log.warning("dropping %d of %d %s rows that break the schema", (~ok).sum(), len(ok), kind)
+    if not ok.any():
+        raise DataError(f"no valid {kind} rows")
+    return frame[ok]
+
+
+def holdout_mask(frame: pd.DataFrame, holdout_fraction: float = 0.2) -> np.ndarray:
+    """True for the newest ``holdout_fraction`` of rows (by ``ts`` when present)."""
+    if "ts" in frame:
+        return (frame["ts"] > frame["ts"].quantile(1.0 - holdout_fraction)).to_numpy()
+    return np.arange(len(frame)) >= round(len(frame) * (1.0 - holdout_fraction))
+
+
+def split(kind: ModelKind, frame: pd.DataFrame, holdout_fraction: float = 0.2) -> Split:
+    """Time-based split: the newest ``holdout_fraction`` of rows is held out."""
+    late = holdout_mask(frame, holdout_fraction)
+    if late.all() or not late.any():
+        raise DataError("the hold-out split left one side empty; supply more rows")
+    X = model_matrix(kind, frame)
+    y = frame[LABEL[kind]].to_numpy()
+    return Split(X[~late], y[~late], X[late], y[late])

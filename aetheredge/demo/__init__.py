@@ -1,0 +1,1 @@
+"""``aetheredge demo``'s showcases: the data plane and the model lifecycle, run end to end."""

@@ -1,1 +1,0 @@
-"""Kubernetes manifests checked offline: KubeRay CRD schemas and the operator's own rules."""

@@ -1,0 +1,95 @@
+"""Drift checks against PostgreSQL: a window of inputs and of the prediction log, binned
+on the champion's reference (:mod:`aetheredge.artifacts.reference`).
+
+Inputs come from the tables users write (``telemetry`` for anomaly, ``cost_usage`` for
+cost); scores come from ``predictions`` for the champion's version. Anomaly scores
+count only rows scored with an entity baseline (not anonymous, not degraded), the same
+path the reference scores took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from aetheredge.artifacts.reference import DriftReport, compare
+from aetheredge.artifacts.registry import Registry
+from aetheredge.datasets.frames import Window
+from aetheredge.features.encoding import encode
+from aetheredge.features.schema import ANOMALY_FEATURES, COST_CATEGORICAL, COST_NUMERIC
+from aetheredge.kinds import ModelKind
+from aetheredge.settings import Settings
+from aetheredge.stores.postgres import connect
+
+_COLUMNS: dict[ModelKind, tuple[str, ...]] = {
+    "anomaly": ANOMALY_FEATURES,
+    "cost": tuple(f.name for f in COST_NUMERIC) + tuple(c.name for c in COST_CATEGORICAL),
+}
+_TABLE_TIME = {"anomaly": ("telemetry", "ts"), "cost": ("cost_usage", "period_start")}
+_SCORED = {"anomaly": " AND entity_id IS NOT NULL AND NOT degraded", "cost": ""}
+
+
+@dataclass(frozen=True)
+class WindowData:
+    """A window's encoded inputs and the champion's logged outputs in it."""
+
+    X: np.ndarray
+    scores: np.ndarray
+    flags: np.ndarray | None
+
+
+async def _read(
+    settings: Settings, kind: ModelKind, version: str, since: datetime, until: datetime, limit: int
+) -> WindowData:
+    conn = await connect(settings)
+    try:
+        table, ts = _TABLE_TIME[kind]
+        inputs = await conn.fetch(
+            f"SELECT {', '.join(_COLUMNS[kind])} FROM {table} "
+            f"WHERE {ts} >= $1 AND {ts} < $2 ORDER BY {ts} DESC LIMIT $3",
+            since,
+            until,
+            limit,
+        )
+        scored = await conn.fetch(
+            "SELECT value, flag FROM predictions WHERE model = $1 AND version = $2 "
+            f"AND ts >= $3 AND ts < $4{_SCORED[kind]} ORDER BY ts DESC LIMIT $5",
+            kind,
+            version,
+            since,
+            until,
+            limit,
+        )
+    finally:
+        await conn.close()
+    frame = pd.DataFrame([tuple(r) for r in inputs], columns=list(_COLUMNS[kind]))
+    X = encode(kind, frame)
+    scores = np.array([r["value"] for r in scored], dtype=np.float64)
+    flags = np.array([bool(r["flag"]) for r in scored]) if kind == "anomaly" else None
+    return WindowData(X, scores, flags)
+
+
+def check(settings: Settings, kind: ModelKind, window: Window) -> DriftReport:
+    """Compare ``window`` with the champion's reference; LookupError when there is none."""
+    registry = Registry(settings)
+    champion = registry.resolve(kind)
+    reference = registry.reference(champion)
+    if reference is None:
+        raise LookupError(f"{kind} v{champion.version} has no stored reference distribution")
+    data = asyncio.run(
+        _read(settings, kind, champion.version, window.since, window.until, settings.drift_max_rows)
+    )
+    return compare(
+        reference,
+        kind,
+        champion.version,
+        data.X,
+        data.scores,
+        data.flags,
+        threshold=settings.drift_psi_threshold,
+        min_rows=settings.drift_min_rows,
+    )

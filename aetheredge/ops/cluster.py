@@ -1,0 +1,243 @@
+"""Connecting to Ray, and the local single-machine cluster behind ``aetheredge up``.
+
+The local cluster is ``ray start --head --block`` run as a detached child: its pid is
+recorded under the state directory and SIGTERM to it drains and stops every Ray process
+it started (and nothing else on the machine, unlike ``ray stop``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import ray
+from ray._common.utils import reset_ray_address
+from ray._private.utils import read_ray_address
+from ray._raylet import Config
+
+from aetheredge.settings import Settings
+
+RAY_PORT_AVOID = {6379}  # Redis owns it on our machines; never let Ray default to it
+
+
+def free_port(avoid: set[int] = RAY_PORT_AVOID) -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in avoid:
+            return port
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def pid_running(pid: int) -> bool:
+    """Whether ``pid`` runs (reaping it first if it is our exited child)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: kill(0) below tells
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def connect(settings: Settings) -> None:
+    """Join the Ray cluster this process should use, unless already connected.
+
+    Order: an explicit ``AETHER_RAY_ADDRESS``; the cluster a Ray job runs in
+    (``RAY_ADDRESS``); the local cluster of ``aetheredge up``; else a new local one.
+    """
+    if ray.is_initialized():
+        return
+    address = settings.ray_address or os.environ.get("RAY_ADDRESS")
+    local = LocalCluster.read(settings)
+    if address is None and local is not None and local.alive():
+        local.activate(settings)
+        address = local.gcs_address
+    if address is not None:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(
+            address="local",
+            object_store_memory=settings.ray_object_store_bytes,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
+
+
+# A request HAProxy could not deliver, or whose replica died before answering (closed
+# with nothing sent back), goes to another replica: scoring and ingest are idempotent.
+HAPROXY_RETRY_ON = "conn-failure empty-response junk-response"
+
+
+def serve_env(settings: Settings) -> dict[str, str]:
+    """Ray Serve's process-level switches, which Ray reads only when it starts.
+
+    With the HAProxy ingress, its config lives under ``<home>/haproxy`` (so
+    :func:`stop_haproxy` can find this cluster's HAProxy by its command line) and its
+    metrics and stats ports are free ones, so two local clusters never collide. Its
+    sockets stay in Ray's per-cluster default directory: HAProxy caps socket paths at
+    97 characters.
+    """
+    env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"} if settings.serve_throughput_optimized else {}
+    if settings.serve_ingress == "haproxy":
+        base = settings.home / "haproxy"
+        base.mkdir(parents=True, exist_ok=True)
+        env |= {
+            "RAY_SERVE_ENABLE_HA_PROXY": "1",
+            "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(base / "haproxy.cfg"),
+            "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
+            "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
+            "RAY_SERVE_HAPROXY_RETRY_ON": HAPROXY_RETRY_ON,
+        }
+    return env
+
+
+def stop_haproxy(settings: Settings, timeout_s: float = 10.0) -> list[int]:
+    """Stop this cluster's HAProxy, which outlives ``ray stop`` and holds the HTTP port."""
+    marker = str(settings.home / "haproxy").encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+        except OSError:
+            continue
+        if b"haproxy" in cmdline.split(b"\0")[0] and marker in cmdline:
+            pids.append(int(entry.name))
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while any(pid_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
+
+
+@dataclass
+class LocalCluster:
+    """State of the local cluster started by ``aetheredge up``."""
+
+    pid: int
+    gcs_port: int
+    dashboard_port: int
+    log_file: str
+
+    @staticmethod
+    def auth_env(settings: Settings) -> dict[str, str]:
+        """Ray token auth for the local cluster, with a token file kept under home."""
+        path = settings.home / "ray_auth_token"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(path)}
+
+    def activate(self, settings: Settings) -> None:
+        """Make this process's Ray clients (driver, jobs, Serve SDK) use this cluster."""
+        os.environ.update(self.auth_env(settings))
+        Config.initialize("")  # Ray caches RAY_AUTH_MODE at import; re-read it
+
+    @property
+    def gcs_address(self) -> str:
+        return f"127.0.0.1:{self.gcs_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://127.0.0.1:{self.dashboard_port}"
+
+    @staticmethod
+    def state_file(settings: Settings) -> Path:
+        return settings.home / "cluster.json"
+
+    @classmethod
+    def read(cls, settings: Settings) -> LocalCluster | None:
+        path = cls.state_file(settings)
+        return cls(**json.loads(path.read_text())) if path.exists() else None
+
+    def alive(self) -> bool:
+        return pid_running(self.pid) and port_open(self.gcs_port)
+
+    @classmethod
+    def start(
+        cls, settings: Settings, num_cpus: int | None = None, timeout_s: float = 180.0
+    ) -> LocalCluster:
+        """Start ``ray start --head --block`` detached, on free ports, and wait for it."""
+        settings.home.mkdir(parents=True, exist_ok=True)
+        gcs_port, dashboard_port = free_port(), free_port()
+        log_file = settings.home / "ray-head.log"
+        env = os.environ | settings.child_env() | cls.auth_env(settings) | serve_env(settings)
+        # Job drivers run `python -m jobs.retrain`: make `python` this interpreter.
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        command = [
+            str(Path(sys.executable).parent / "ray"),
+            "start",
+            "--head",
+            "--block",
+            f"--port={gcs_port}",
+            "--node-ip-address=127.0.0.1",
+            "--dashboard-host=127.0.0.1",
+            f"--dashboard-port={dashboard_port}",
+            f"--num-cpus={num_cpus or os.cpu_count() or 1}",
+            f"--object-store-memory={settings.ray_object_store_bytes}",
+            "--disable-usage-stats",
+        ]
+        with log_file.open("w") as out:
+            proc = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+            )
+        cluster = cls(proc.pid, gcs_port, dashboard_port, str(log_file))
+        deadline = time.monotonic() + timeout_s
+        while not (port_open(dashboard_port) and "block forever" in log_file.read_text()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"Ray head did not start; see {log_file}")
+            time.sleep(0.5)
+        cls.state_file(settings).write_text(json.dumps(asdict(cluster)))
+        cluster.activate(settings)
+        return cluster
+
+    def stop(self, settings: Settings, timeout_s: float = 20.0) -> None:
+        """Stop the head's whole process group (SIGTERM, then SIGKILL), its HAProxy too."""
+        if pid_running(self.pid):
+            os.kill(self.pid, signal.SIGTERM)  # the head stops its raylet and GCS
+            deadline = time.monotonic() + timeout_s
+            while pid_running(self.pid) and time.monotonic() < deadline:
+                time.sleep(0.5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)  # workers the head left behind
+        stop_haproxy(settings)
+        self.forget_address()
+        self.state_file(settings).unlink(missing_ok=True)
+
+    def forget_address(self) -> None:
+        """Remove the address ``ray start`` recorded for this cluster, as ``ray stop``
+        does. Left behind, it names a dead GCS that Ray's state API still dials: every
+        Ray Train fit on a later local cluster then waits 12 s for its placement-group
+        cleaner to give up."""
+        if (read_ray_address() or "").endswith(f":{self.gcs_port}"):
+            reset_ray_address()

@@ -1,0 +1,113 @@
+"""Deploying the Serve application through the Ray dashboard's REST API.
+
+This is what ``serve deploy`` and KubeRay's RayService do: a declarative config names
+the application by import path (``serve.app:app``), so this module never imports the
+serving code, and redeploying with a changed ``user_config`` updates running replicas
+in place instead of restarting them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
+
+from aetheredge.api.client import ServiceClient
+from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.settings import Settings
+
+APP_IMPORT_PATH = "serve.app:app"
+DEPLOYMENT = "Scorer"
+# How often Serve checks each replica: a crashed one is replaced this much sooner than
+# with Serve's default of 10 s.
+HEALTH_CHECK_PERIOD_S = 2.0
+
+
+def serve_config(
+    settings: Settings,
+    versions: dict[ModelKind, str | None],
+    extra_applications: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The Serve config (``ServeDeploySchema``) for the application serving ``versions``.
+
+    ``extra_applications`` are deployed beside it (benchmarks add a baseline app).
+    """
+    tuning = (
+        "batch_max_size",
+        "batch_wait_s",
+        "batch_bypass_rows",
+        "inference_threads",
+        "prediction_log",
+    )
+    return {
+        "proxy_location": "HeadOnly",
+        "http_options": {"host": settings.serve_host, "port": settings.serve_port},
+        "applications": [
+            {
+                "name": settings.serve_app_name,
+                "route_prefix": "/",
+                "import_path": APP_IMPORT_PATH,
+                "runtime_env": {"env_vars": settings.child_env()},
+                "deployments": [
+                    {
+                        "name": DEPLOYMENT,
+                        "ray_actor_options": {"num_cpus": settings.serve_replica_cpus},
+                        "logging_config": {"enable_access_log": settings.serve_access_log},
+                        # A batch can never hold more requests than a replica accepts.
+                        "max_ongoing_requests": max(
+                            settings.max_ongoing_requests, settings.batch_max_size
+                        ),
+                        "health_check_period_s": HEALTH_CHECK_PERIOD_S,
+                        "autoscaling_config": {
+                            "min_replicas": settings.serve_min_replicas,
+                            "max_replicas": settings.serve_max_replicas,
+                            "target_ongoing_requests": settings.batch_max_size // 2 or 1,
+                        },
+                        "user_config": {
+                            "versions": {kind: versions.get(kind) for kind in MODEL_KINDS},
+                            "tuning": {k: getattr(settings, k) for k in tuning},
+                        },
+                    }
+                ],
+            },
+            *extra_applications,
+        ],
+    }
+
+
+def deploy(
+    settings: Settings,
+    dashboard_url: str,
+    versions: dict[ModelKind, str | None],
+    timeout_s: float = 600.0,
+    extra_applications: Sequence[dict[str, Any]] = (),
+) -> dict[str, str]:
+    """Deploy (or update) the application and wait until it serves ``versions``.
+
+    A version of None means "follow the champion": replicas serve it and swap in place
+    when the alias moves. The result maps each kind to the version actually served.
+    """
+    from aetheredge.artifacts.registry import Registry
+
+    registry = Registry(settings)
+    expected = {
+        kind: version or (champion.version if (champion := registry.champion(kind)) else None)
+        for kind, version in versions.items()
+    }
+    client = ServeSubmissionClient(dashboard_url)
+    service = ServiceClient.from_settings(settings)
+    client.deploy_applications(serve_config(settings, versions, extra_applications))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app = client.get_serve_details().get("applications", {}).get(settings.serve_app_name, {})
+        if app.get("status") == "DEPLOY_FAILED":
+            raise RuntimeError(f"Serve deployment failed: {app.get('message')}")
+        served = service.served_versions() if app.get("status") == "RUNNING" else None
+        if served is not None and all(
+            served.get(k) == v for k, v in expected.items() if v is not None
+        ):
+            return served
+        time.sleep(1.0)
+    raise TimeoutError(f"Serve application not ready within {timeout_s:.0f}s")

@@ -1,0 +1,213 @@
+"""Model runtimes: what a serving replica does, as plain Python testable without Ray.
+
+One runtime class per model kind behind one interface (``load``, ``score``, the
+``/v1`` result rows and the Open Inference Protocol output tensors). A runtime holds
+one loaded registry version and its *engine*: the compiled ONNX graph when the version
+has a verified one, else (with a logged warning, counted in ``fallbacks``) the
+scikit-learn model. A new version becomes current only once it is loaded and has
+answered a warm-up call, so callers never see a half-loaded model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from aetheredge.api.v1 import ModelCard
+from aetheredge.api.v2 import OutputTensor
+from aetheredge.artifacts.onnx import ENGINE, CompiledModel
+from aetheredge.artifacts.registry import Registry, VersionInfo
+from aetheredge.features.encoding import INPUT_NAMES
+from aetheredge.kinds import ModelKind
+from aetheredge.models.flags import flag
+
+log = logging.getLogger(__name__)
+SKLEARN = "sklearn"
+ENGINES = (ENGINE, SKLEARN)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What computes one loaded version's output: its name, the function, the threshold.
+
+    ``width`` is how many leading columns of the full feature matrix the version
+    takes: a version trained before derived features existed reads the inputs alone.
+    """
+
+    name: str
+    output: Callable[[np.ndarray], np.ndarray]
+    width: int
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Model outputs for a block of rows, with the version that made them."""
+
+    version: str
+    values: np.ndarray
+    threshold: float | None = None
+
+    @property
+    def flags(self) -> np.ndarray:
+        if self.threshold is None:
+            raise ValueError("this model raises no flags")
+        return flag(self.values, self.threshold)
+
+    def rows(self, start: int, stop: int) -> Scores:
+        """The scores of rows ``start:stop`` (to hand each batched request its own)."""
+        return Scores(self.version, self.values[start:stop], self.threshold)
+
+
+class ModelRuntime(ABC):
+    """Serves one model kind from the registry."""
+
+    kind: ClassVar[ModelKind]
+    outputs: ClassVar[tuple[tuple[str, str], ...]]  # (name, datatype) of each V2 output
+
+    def __init__(self, registry: Registry | None = None, threads: int = 1) -> None:
+        self.registry = registry or Registry()
+        self.threads = threads
+        self.fallbacks = 0  # loads that wanted the compiled engine and fell back
+        self._current: tuple[VersionInfo, Engine] | None = None
+        self._loaded_at = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return self._current is not None
+
+    @property
+    def n_inputs(self) -> int:
+        """Columns a caller sends (raw inputs); the model also sees derived features."""
+        return len(INPUT_NAMES[self.kind])
+
+    def _engine(self, info: VersionInfo) -> Engine:
+        if info.compiled:
+            try:
+                compiled = CompiledModel(self.registry.compiled_payload(info), self.threads)
+                return Engine(ENGINE, compiled, compiled.n_features, compiled.threshold)
+            except Exception as exc:  # any failure to load means: serve the source model
+                self.fallbacks += 1
+                log.warning(
+                    "%s v%s: compiled model unavailable (%s: %s); serving scikit-learn",
+                    self.kind,
+                    info.version,
+                    type(exc).__name__,
+                    exc,
+                )
+        else:
+            self.fallbacks += 1
+            log.warning("%s v%s has no verified compiled model", self.kind, info.version)
+        model = self.registry.load(self.kind, info.version).model
+        width = int(model.forest_.n_features_in_)
+        return Engine(SKLEARN, model.output, width, getattr(model, "threshold_", None))
+
+    def load(self, version: str | None = None) -> str:
+        """Load ``version`` (default: the champion), warm it, then make it current."""
+        info = self.registry.resolve(self.kind, version)
+        engine = self._engine(info)
+        engine.output(np.zeros((1, engine.width), dtype=np.float32))
+        self._current, self._loaded_at = (info, engine), time.time()
+        log.info("%s serving version %s on %s", self.kind, info.version, engine.name)
+        return info.version
+
+    def _loaded(self) -> tuple[VersionInfo, Engine]:
+        if self._current is None:
+            raise RuntimeError(f"no {self.kind} model loaded")
+        return self._current
+
+    @property
+    def version(self) -> str:
+        return self._loaded()[0].version
+
+    @property
+    def engine(self) -> str:
+        return self._loaded()[1].name
+
+    def score(self, X: np.ndarray) -> Scores:
+        """Outputs for the encoded rows ``X``, all from one version."""
+        info, engine = self._loaded()  # one reference for the whole block
+        return Scores(info.version, engine.output(X[:, : engine.width]), engine.threshold)
+
+    def card(self) -> ModelCard:
+        info, engine = self._loaded()
+        return ModelCard(
+            kind=self.kind,
+            name=self.registry.name(self.kind),
+            version=info.version,
+            engine=engine.name,
+            metrics=info.metrics,
+            loaded_at=self._loaded_at,
+        )
+
+    @abstractmethod
+    def body(self, scores: Scores, entity_ids: Sequence[str | None] | None) -> dict[str, Any]:
+        """The ``/v1`` response body for ``scores``."""
+
+    def tensors(self, scores: Scores) -> list[OutputTensor]:
+        """The Open Inference Protocol outputs for ``scores``, named and typed by ``outputs``."""
+        values = self._output_values(scores)
+        return [
+            OutputTensor(name, datatype, v)
+            for (name, datatype), v in zip(self.outputs, values, strict=True)
+        ]
+
+    @abstractmethod
+    def _output_values(self, scores: Scores) -> tuple[np.ndarray, ...]:
+        """The values of each output in ``outputs``, in order."""
+
+
+class AnomalyRuntime(ModelRuntime):
+    """Anomaly scores and flags, echoing each row's ``entity_id``."""
+
+    kind = "anomaly"
+    outputs = (("score", "FP64"), ("is_anomaly", "BOOL"))
+
+    def body(self, scores: Scores, entity_ids: Sequence[str | None] | None) -> dict[str, Any]:
+        values, flags = scores.values.tolist(), scores.flags.tolist()
+        ids = entity_ids if entity_ids is not None else [None] * len(values)
+        return {
+            "model": self.kind,
+            "version": scores.version,
+            "threshold": scores.threshold,
+            "results": [
+                {"entity_id": e, "score": s, "is_anomaly": f}
+                for e, s, f in zip(ids, values, flags, strict=True)
+            ],
+        }
+
+    def _output_values(self, scores: Scores) -> tuple[np.ndarray, ...]:
+        return scores.values, scores.flags
+
+
+class CostRuntime(ModelRuntime):
+    """Cost predictions in USD."""
+
+    kind = "cost"
+    outputs = (("cost_usd", "FP64"),)
+
+    def body(self, scores: Scores, entity_ids: Sequence[str | None] | None) -> dict[str, Any]:
+        return {
+            "model": self.kind,
+            "version": scores.version,
+            "results": [{"cost_usd": v} for v in scores.values.tolist()],
+        }
+
+    def _output_values(self, scores: Scores) -> tuple[np.ndarray, ...]:
+        return (scores.values,)
+
+
+RUNTIMES: dict[ModelKind, type[ModelRuntime]] = {"anomaly": AnomalyRuntime, "cost": CostRuntime}
+
+
+def runtime_for(
+    kind: ModelKind, registry: Registry | None = None, threads: int = 1
+) -> ModelRuntime:
+    """A new, unloaded runtime for ``kind``."""
+    return RUNTIMES[kind](registry, threads)

@@ -1,0 +1,172 @@
+"""What the scoring routes do, as plain Python: bytes in, validated arrays, bytes out.
+
+The Serve deployment (``serve/app.py``) is a thin shell around :class:`ScoringService`:
+it supplies the runtimes and the (dynamically batched) scoring coroutine, and maps
+:class:`RequestError` to an HTTP response. Bodies are parsed once, in Rust
+(pydantic-core) or NumPy, and responses are encoded with orjson.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+import numpy as np
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from aetheredge.api.errors import RequestError
+from aetheredge.api.limits import BodyLimit
+from aetheredge.api.v1 import (
+    ANOMALY_COLUMNS,
+    COST_COLUMNS,
+    AnomalyRequest,
+    CostRequest,
+    columns,
+    validation_errors,
+)
+from aetheredge.api.v2 import (
+    INPUT,
+    ModelMetadata,
+    ModelReady,
+    ProtocolError,
+    TensorMetadata,
+    encode_response,
+    input_matrix,
+    parse_request,
+)
+from aetheredge.features.encoding import encode, from_tensor, model_input
+from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.serving.metrics import Meter
+from aetheredge.serving.predlog import Entry, PredictionLog
+from aetheredge.serving.runtime import ModelRuntime, Scores
+from aetheredge.stores.online import OnlineFeatures
+
+Scorer = Callable[[ModelKind, np.ndarray], Awaitable[Scores]]
+V1_REQUESTS: dict[ModelKind, tuple[type[BaseModel], tuple[str, ...]]] = {
+    "anomaly": (AnomalyRequest, ANOMALY_COLUMNS),
+    "cost": (CostRequest, COST_COLUMNS),
+}
+
+
+class ScoringService:
+    """The ``/v1`` and Open Inference Protocol logic over one runtime per model kind."""
+
+    def __init__(
+        self,
+        runtimes: Mapping[ModelKind, ModelRuntime],
+        score: Scorer,
+        body: BodyLimit,
+        online: OnlineFeatures | None = None,
+        log: PredictionLog | None = None,
+        meter: Meter | None = None,
+    ) -> None:
+        self.runtimes = runtimes
+        self.score = score
+        self.body = body
+        self.online = online
+        self.log = log
+        self.meter = meter or Meter()
+
+    async def v1(self, kind: ModelKind, body: bytes) -> bytes:
+        """Score a ``/v1`` request body of rows; 422 names every invalid field."""
+        with self.meter.request(kind, "v1") as measured:
+            self.body.check(len(body))
+            if not self.runtimes[kind].ready:
+                raise RequestError(503, {"detail": f"no {kind} model is loaded yet"})
+            model, names = V1_REQUESTS[kind]
+            try:
+                rows = model.model_validate_json(body).rows  # type: ignore[attr-defined]
+                cols = columns(rows, names)
+                X = encode(kind, cols)
+            except ValidationError as exc:
+                raise RequestError(
+                    422, {"detail": validation_errors(exc.errors(), ("body",))}
+                ) from None
+            except ValueError as exc:
+                raise RequestError(422, {"detail": [{"loc": ["body"], "msg": str(exc)}]}) from None
+            entity_ids = cols.get("entity_id")
+            Z, degraded = None, False
+            if kind == "anomaly" and self.online is not None and entity_ids is not None:
+                Z, degraded = await self.online.zscores(entity_ids, X)
+            scores = await self.score(kind, model_input(kind, X, Z))
+            measured.scored(scores)
+            body = self.runtimes[kind].body(scores, entity_ids)
+            body["request_id"] = await self._log(kind, scores, entity_ids, degraded)
+            if kind == "anomaly":
+                body["degraded"] = degraded
+            return orjson.dumps(body)
+
+    async def _log(
+        self,
+        kind: ModelKind,
+        scores: Scores,
+        entity_ids: Sequence[str | None] | None = None,
+        degraded: bool = False,
+    ) -> str:
+        """Hand the scored rows to the prediction log; returns the request's id."""
+        request_id = uuid.uuid4().hex
+        if self.log is not None:
+            flags = scores.flags if scores.threshold is not None else None
+            entry = Entry(
+                np.datetime64(time.time_ns(), "ns"),
+                request_id,
+                kind,
+                scores.version,
+                entity_ids,
+                scores.values,
+                flags,
+                degraded,
+            )
+            self.log.record(entry)
+        return request_id
+
+    def runtime(self, name: str, version: str | None = None) -> ModelRuntime:
+        """The runtime serving model ``name`` (at ``version``, when given), else 404."""
+        if name not in MODEL_KINDS:
+            raise ProtocolError(f"unknown model {name!r}; models are {list(MODEL_KINDS)}", 404)
+        runtime = self.runtimes[name]  # type: ignore[index]
+        if not runtime.ready:
+            raise ProtocolError(f"model {name!r} is not loaded", 404)
+        if version is not None and version != runtime.version:
+            raise ProtocolError(
+                f"model {name!r} version {version!r} is not served (serving {runtime.version})",
+                404,
+            )
+        return runtime
+
+    def metadata(self, name: str, version: str | None = None) -> ModelMetadata:
+        runtime = self.runtime(name, version)
+        return ModelMetadata(
+            name=name,
+            versions=[runtime.version],
+            platform=runtime.engine,
+            inputs=[TensorMetadata(name=INPUT, datatype="FP32", shape=[-1, runtime.n_inputs])],
+            outputs=[
+                TensorMetadata(name=out, datatype=dtype, shape=[-1])
+                for out, dtype in runtime.outputs
+            ],
+        )
+
+    def model_ready(self, name: str, version: str | None = None) -> ModelReady:
+        return ModelReady(name=name, ready=self.runtime(name, version).ready)
+
+    async def infer(
+        self, name: str, version: str | None, body: bytes, header_length: str | None
+    ) -> tuple[bytes, int | None]:
+        """An inference response body and, for binary outputs, its JSON header length."""
+        model = name if name in MODEL_KINDS else "unknown"  # tags never take user input
+        with self.meter.request(model, "v2") as measured:
+            self.body.check(len(body))
+            runtime = self.runtime(name, version)
+            request, tail = parse_request(body, header_length)
+            M = input_matrix(request, runtime.n_inputs, tail)
+            try:
+                X = from_tensor(runtime.kind, M)
+            except ValueError as exc:
+                raise ProtocolError(f"input {INPUT!r}: {exc}") from None
+            scores = await self.score(runtime.kind, model_input(runtime.kind, X))
+            measured.scored(scores)
+            await self._log(runtime.kind, scores)
+            return encode_response(request, name, scores.version, runtime.tensors(scores))
