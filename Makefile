@@ -40,9 +40,10 @@ down: install
 status: install
 	$(BIN)/aetheredge status
 
-test: install $(CHECKOV_VENV)/.installed  ## lint, then the whole suite (unit tests, then one shared Ray cluster)
+test: install $(CHECKOV_VENV)/.installed  ## lint, import contracts, then the whole suite (unit tests, then one shared Ray cluster)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	AETHER_CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov $(BIN)/pytest
 
 fuzz: install  ## schemathesis on the live API, long profile: new random cases each run (~10 min)
@@ -69,6 +70,7 @@ bench-data: install  ## ingest (COPY vs executemany, HTTP) and what entity basel
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

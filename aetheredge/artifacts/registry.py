@@ -32,7 +32,6 @@ from aetheredge.settings import Settings
 
 if TYPE_CHECKING:
     from aetheredge.artifacts.reference import Reference
-    from aetheredge.lifecycle.gates import Decision
     from aetheredge.models import ForestModel
 
 log = logging.getLogger(__name__)
@@ -263,18 +262,6 @@ class Registry:
         mv = self.client.get_model_version(self.name(kind), str(info.registered_model_version))
         log.info("registered %s version %s (run %s)", self.name(kind), mv.version, run.info.run_id)
         return self._info(kind, mv)
-
-    def record_decision(
-        self, candidate: VersionInfo, decision: Decision, champion_metrics: dict[str, float]
-    ) -> None:
-        """Write the gates' verdict, with the champion's figures, into the candidate's run."""
-        run = candidate.run_id
-        self.client.set_tag(run, DECISION_TAG, "promoted" if decision.promoted else "rejected")
-        self.client.set_tag(run, "aetheredge.decision_reason", decision.reason[:5000])
-        self.client.set_tag(run, "aetheredge.champion_at_decision", decision.champion or "")
-        for k, v in champion_metrics.items():
-            self.client.log_metric(run, f"champion_{METRIC_PREFIX}{k}", v)
-        self.client.log_dict(run, decision.details(), DECISION_ARTIFACT)
 
     def promote(self, kind: ModelKind, version: str) -> str | None:
         """Point the champion alias at ``version``; return the champion it replaced.

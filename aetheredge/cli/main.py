@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,7 @@ from aetheredge.cli.keys import keys
 from aetheredge.cli.models import events_table, models
 from aetheredge.kinds import MODEL_KINDS, ModelKind
 from aetheredge.ops.cluster import LocalCluster, free_port, port_open
+from aetheredge.ops.entrypoints import RETRAIN_JOB, job_argv
 from aetheredge.settings import Settings
 from aetheredge.settings.sources import redacted
 
@@ -181,7 +183,8 @@ def _endpoints(settings: Settings, cluster: LocalCluster) -> None:
     table.add_row("MLflow UI", f"mlflow ui --backend-store-uri {settings.tracking_uri}")
     table.add_row(
         "Ray jobs",
-        f"ray job submit --address {cluster.dashboard_url} -- python -m jobs.retrain --model cost",
+        f"ray job submit --address {cluster.dashboard_url} -- "
+        + shlex.join(job_argv(RETRAIN_JOB, "--model", "cost")),
     )
     table.add_row(
         "", f"(export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH={settings.home}/ray_auth_token)"

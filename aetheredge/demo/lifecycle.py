@@ -19,6 +19,7 @@ from aetheredge.artifacts.registry import Registry
 from aetheredge.datasets.frames import holdout_mask, load_frame
 from aetheredge.kinds import ModelKind
 from aetheredge.lifecycle import champion
+from aetheredge.ops.entrypoints import DRIFT_JOB, job_argv
 from aetheredge.settings import Settings
 
 
@@ -85,7 +86,7 @@ def drift(
     scored = sum(len(b["results"]) for b in client.predict("anomaly", fleet.to_dict("records")))
     console.print(f"ingested {accepted:,} shifted telemetry rows, scored {scored:,} of them")
     time.sleep(2)  # the prediction log reaches PostgreSQL
-    argv = ["python", "-m", "jobs.drift", "--model", "anomaly", "--since", str(fleet.ts.min())]
+    argv = job_argv(DRIFT_JOB, "--model", "anomaly", "--since", str(fleet.ts.min()))
     report = submit([*argv, "--n-estimators", "30", "--linger", "0"])
     table = Table(title=f"PSI vs. anomaly v{report['version']}'s training data")
     table.add_column("feature")

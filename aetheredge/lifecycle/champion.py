@@ -8,7 +8,13 @@ the alias on their own (:mod:`aetheredge.serving.swap`), so nothing here touches
 
 from __future__ import annotations
 
-from aetheredge.artifacts.registry import Registry, VersionInfo
+from aetheredge.artifacts.registry import (
+    DECISION_ARTIFACT,
+    DECISION_TAG,
+    METRIC_PREFIX,
+    Registry,
+    VersionInfo,
+)
 from aetheredge.kinds import ModelKind
 from aetheredge.lifecycle import events
 from aetheredge.lifecycle.gates import Decision
@@ -21,7 +27,7 @@ def conclude(
     champion_metrics: dict[str, float],
 ) -> None:
     """Record a retraining's verdict; move the alias if the challenger won."""
-    registry.record_decision(candidate, decision, champion_metrics)
+    _record_decision(registry, candidate, decision, champion_metrics)
     if decision.promoted:
         registry.promote(candidate.kind, candidate.version)
     events.record(
@@ -32,6 +38,22 @@ def conclude(
         decision.champion,
         decision.details() | {"run_id": candidate.run_id, "metrics": candidate.metrics},
     )
+
+
+def _record_decision(
+    registry: Registry,
+    candidate: VersionInfo,
+    decision: Decision,
+    champion_metrics: dict[str, float],
+) -> None:
+    """Write the gates' verdict, with the champion's figures, into the candidate's run."""
+    client, run = registry.client, candidate.run_id
+    client.set_tag(run, DECISION_TAG, "promoted" if decision.promoted else "rejected")
+    client.set_tag(run, "aetheredge.decision_reason", decision.reason[:5000])
+    client.set_tag(run, "aetheredge.champion_at_decision", decision.champion or "")
+    for k, v in champion_metrics.items():
+        client.log_metric(run, f"champion_{METRIC_PREFIX}{k}", v)
+    client.log_dict(run, decision.details(), DECISION_ARTIFACT)
 
 
 def promote(registry: Registry, kind: ModelKind, version: str, reason: str) -> str | None:

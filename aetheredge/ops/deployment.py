@@ -16,9 +16,9 @@ from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
 
 from aetheredge.api.client import ServiceClient
 from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.ops.entrypoints import SERVE_APP
 from aetheredge.settings import Settings
 
-APP_IMPORT_PATH = "serve.app:app"
 DEPLOYMENT = "Scorer"
 # How often Serve checks each replica: a crashed one is replaced this much sooner than
 # with Serve's default of 10 s.
@@ -48,7 +48,7 @@ def serve_config(
             {
                 "name": settings.serve_app_name,
                 "route_prefix": "/",
-                "import_path": APP_IMPORT_PATH,
+                "import_path": SERVE_APP,
                 "runtime_env": {"env_vars": settings.child_env()},
                 "deployments": [
                     {

@@ -17,6 +17,7 @@ from typing import Any
 from ray.job_submission import JobStatus, JobSubmissionClient
 
 from aetheredge.kinds import ModelKind
+from aetheredge.ops.entrypoints import RETRAIN_JOB, job_argv
 from aetheredge.settings import Settings
 
 RESULT_MARKER = "AETHEREDGE_RESULT"
@@ -43,10 +44,8 @@ def retrain_command(
     until: str | None = None,
 ) -> list[str]:
     """The argv of a retraining job (``since``/``until``: ISO 8601, for ``postgres``)."""
-    argv = [
-        "python",
-        "-m",
-        "jobs.retrain",
+    argv = job_argv(
+        RETRAIN_JOB,
         "--model",
         kind,
         "--source",
@@ -55,7 +54,7 @@ def retrain_command(
         str(rows),
         "--seed",
         str(seed),
-    ]
+    )
     if workers:
         argv += ["--workers", str(workers)]
     if n_estimators:

@@ -20,6 +20,7 @@ from croniter import croniter
 from ray.job_submission import JobSubmissionClient
 
 from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.ops.entrypoints import DRIFT_JOB, job_argv
 from aetheredge.ops.ray_jobs import recent_retrain_command, submit_job, submit_retrain_once
 from aetheredge.settings import Settings
 
@@ -55,7 +56,7 @@ def submit(task: Task, settings: Settings, client: JobSubmissionClient) -> str:
         argv = recent_retrain_command(settings, task.kind)
         job, blocking = submit_retrain_once(settings, client, task.kind, argv)
         return f"submitted {job}" if job else f"skipped: retraining {blocking} still on its way"
-    argv = ["python", "-m", "jobs.drift", "--model", task.kind]
+    argv = job_argv(DRIFT_JOB, "--model", task.kind)
     return f"submitted {submit_job(settings, client, argv, metadata={DRIFT_KEY: task.kind})}"
 
 
