@@ -20,7 +20,7 @@ import ray
 
 from aetheredge.api.client import ServiceClient
 from aetheredge.kinds import MODEL_KINDS
-from aetheredge.ops.cluster import free_port, serve_env, stop_haproxy
+from aetheredge.ops.cluster import free_port, serve_env, stop_haproxy, wait_for_job_agent
 from aetheredge.ops.deployment import deploy
 from aetheredge.security.gate import new_key
 from aetheredge.settings import Settings
@@ -60,6 +60,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_
             dashboard_port=free_port(),
             log_to_driver=False,
         )
+        wait_for_job_agent(context.address_info["gcs_address"])  # the tests submit jobs
         try:
             yield settings, f"http://{context.dashboard_url}"
         finally:

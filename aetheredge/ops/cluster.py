@@ -21,8 +21,10 @@ from pathlib import Path
 
 import ray
 from ray._common.utils import reset_ray_address
+from ray._private import ray_constants
 from ray._private.utils import read_ray_address
-from ray._raylet import Config
+from ray._raylet import Config, GcsClient
+from ray.dashboard.consts import DASHBOARD_AGENT_ADDR_NODE_ID_PREFIX
 
 from aetheredge.settings import Settings
 
@@ -134,6 +136,33 @@ def stop_haproxy(settings: Settings, timeout_s: float = 10.0) -> list[int]:
     return pids
 
 
+def job_agent_ready(gcs: GcsClient) -> bool:
+    """Whether the head node's job agent has registered, which it does once its HTTP
+    server listens.
+
+    Ray's dashboard submits a job through this agent and waits only 10 s for it
+    (``WAIT_AVAILABLE_AGENT_TIMEOUT``), then refuses: "No available agent to submit job,
+    please try again later". The agent starts after the head reports ready, and on a
+    busy machine it takes longer than that.
+    """
+    head = gcs.internal_kv_get(ray_constants.KV_HEAD_NODE_ID_KEY, ray_constants.KV_NAMESPACE_JOB)
+    if head is None:
+        return False
+    key = f"{DASHBOARD_AGENT_ADDR_NODE_ID_PREFIX}{head.decode()}".encode()
+    info = gcs.internal_kv_get(key, ray_constants.KV_NAMESPACE_DASHBOARD)
+    return info is not None and json.loads(info)[1] > 0  # (ip, http_port, grpc_port)
+
+
+def wait_for_job_agent(gcs_address: str, timeout_s: float = 120.0) -> None:
+    """Wait until a job can be submitted to the cluster at ``gcs_address``."""
+    gcs = GcsClient(address=gcs_address)
+    deadline = time.monotonic() + timeout_s
+    while not job_agent_ready(gcs):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"Ray's job agent did not come up within {timeout_s:.0f} s")
+        time.sleep(0.5)
+
+
 @dataclass
 class LocalCluster:
     """State of the local cluster started by ``aetheredge up``."""
@@ -217,8 +246,13 @@ class LocalCluster:
                 proc.kill()
                 raise RuntimeError(f"Ray head did not start; see {log_file}")
             time.sleep(0.5)
-        cls.state_file(settings).write_text(json.dumps(asdict(cluster)))
         cluster.activate(settings)
+        try:
+            wait_for_job_agent(cluster.gcs_address, max(deadline - time.monotonic(), 1.0))
+        except TimeoutError as exc:
+            cluster.stop(settings)
+            raise RuntimeError(f"{exc}; see {log_file}") from exc
+        cls.state_file(settings).write_text(json.dumps(asdict(cluster)))
         return cluster
 
     def stop(self, settings: Settings, timeout_s: float = 20.0) -> None:
