@@ -28,7 +28,7 @@ hypothesis_settings.register_profile("bounded", max_examples=15, derandomize=Tru
 hypothesis_settings.register_profile("long", max_examples=400, **_FUZZ)
 hypothesis_settings.load_profile("bounded")
 # The shared local Ray cluster and what runs on it (tests/integration, tests/lifecycle).
-pytest_plugins = ("tests.platform",)
+pytest_plugins = ("tests.support.platform",)
 
 
 def _answers(url: str, default_port: int) -> bool:

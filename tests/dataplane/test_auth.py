@@ -13,7 +13,7 @@ from aetheredge.security.ratelimit import RateLimiter
 from aetheredge.settings import Settings
 from aetheredge.settings.security import ApiKey
 from serve.fastpath import ScoringAPI
-from tests.outages import redis_behind_proxy
+from tests.support.outages import redis_behind_proxy
 
 SCORE_KEY, SCORE_HASH = new_key()
 INGEST_KEY, INGEST_HASH = new_key()

@@ -18,7 +18,7 @@ from aetheredge.ops.cluster import free_port
 from aetheredge.stores.admin import rebuild_baselines
 from aetheredge.stores.online import OnlineFeatures
 from aetheredge.stores.postgres import connect
-from tests.outages import redis_behind_proxy
+from tests.support.outages import redis_behind_proxy
 
 
 def _fleet(steps: int, start: str) -> pd.DataFrame:

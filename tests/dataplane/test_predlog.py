@@ -15,7 +15,7 @@ from aetheredge.ingest.telemetry import json_body
 from aetheredge.serving.predlog import Entry, PredictionLog, serialize, to_table
 from aetheredge.stores.postgres import connect
 from aetheredge.stores.spill import FileSpill
-from tests.outages import TcpProxy, restart_postgres, via
+from tests.support.outages import TcpProxy, restart_postgres, via
 
 
 def _entry(i: int, rows: int) -> Entry:

@@ -11,7 +11,7 @@ from aetheredge.datasets.synthetic import cost_usage, telemetry
 from aetheredge.kinds import MODEL_KINDS
 from aetheredge.ops.deployment import deploy
 from aetheredge.ops.ray_jobs import job_result, retrain_command, submit_and_wait
-from tests.unit.test_api_validation import GOOD_METRICS, GOOD_USAGE
+from tests.support.rows import GOOD_METRICS, GOOD_USAGE
 from train.pipeline import retrain
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from aetheredge.datasets.synthetic import cost_usage
 from aetheredge.lifecycle import champion
 from aetheredge.models import build_model
 from aetheredge.ops.deployment import deploy
-from tests.steady import SteadyLoad
+from tests.support.steady import SteadyLoad
 
 pytestmark = pytest.mark.integration
 SWITCH_S = 10.0

@@ -13,7 +13,7 @@ from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
 from aetheredge.api.client import ServiceClient
 from aetheredge.ops.deployment import DEPLOYMENT, deploy
 from aetheredge.settings import Settings
-from tests.outages import ProxyThread
+from tests.support.outages import ProxyThread
 
 FOLLOW = {"anomaly": None, "cost": None}  # serve the champions
 

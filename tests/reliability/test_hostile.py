@@ -10,8 +10,8 @@ import orjson
 import pytest
 import ray
 
-from tests.steady import SteadyLoad, anomaly_body
-from tests.unit.test_api_validation import GOOD_METRICS, GOOD_USAGE
+from tests.support.rows import GOOD_METRICS, GOOD_USAGE
+from tests.support.steady import SteadyLoad, anomaly_body
 
 pytestmark = pytest.mark.integration
 DEEP = 100_000  # nesting levels: far past any parser's recursion limit

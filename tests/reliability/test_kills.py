@@ -8,7 +8,7 @@ import pytest
 import ray
 from ray.serve._private.constants import SERVE_CONTROLLER_NAME, SERVE_NAMESPACE
 
-from tests.steady import SteadyLoad, anomaly_body
+from tests.support.steady import SteadyLoad, anomaly_body
 
 pytestmark = pytest.mark.integration
 ERROR_BUDGET = 0.001  # at most one failed request in a thousand across a replica kill

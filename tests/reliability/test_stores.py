@@ -13,8 +13,8 @@ from aetheredge.datasets.synthetic import telemetry
 from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.ingest.telemetry import json_body
 from aetheredge.stores.postgres import connect
-from tests.outages import restart_postgres
-from tests.steady import SteadyLoad, anomaly_body
+from tests.support.outages import restart_postgres
+from tests.support.steady import SteadyLoad, anomaly_body
 
 pytestmark = pytest.mark.integration
 ROWS = 8  # per scoring request

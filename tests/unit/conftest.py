@@ -18,7 +18,7 @@ from aetheredge.ops.kubernetes.manifests import (
 from aetheredge.ops.kubernetes.scan import Scan, scan_all
 from aetheredge.serving.runtime import runtime_for
 from aetheredge.serving.scoring import ScoringService
-from tests.k8s import skip_without_checkov
+from tests.support.k8s import skip_without_checkov
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from aetheredge.cli.main import app
 from aetheredge.ops.kubernetes import deploy
 from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS
-from tests.k8s import skip_without_checkov, skip_without_kubectl
+from tests.support.k8s import skip_without_checkov, skip_without_kubectl
 
 skip_without_kubectl()
 

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from serve.fastpath import ROUTES, ScoringAPI
-from tests.unit.test_api_validation import GOOD_METRICS, GOOD_USAGE
+from tests.support.rows import GOOD_METRICS, GOOD_USAGE
 
 
 @pytest.fixture(scope="module")

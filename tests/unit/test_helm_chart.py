@@ -19,7 +19,7 @@ from aetheredge.ops.kubernetes.manifests import (
     render_chart,
     retrain_job,
 )
-from tests.k8s import skip_without_kubectl
+from tests.support.k8s import skip_without_kubectl
 
 skip_without_kubectl()
 

@@ -13,7 +13,7 @@ from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, problems,
 from aetheredge.ops.kubernetes.scan import Scan, scan
 from aetheredge.settings import Settings
 from aetheredge.settings.sources import DEFAULT_SECRETS_DIR as SECRETS_DIR
-from tests.k8s import skip_without_checkov, skip_without_kubectl
+from tests.support.k8s import skip_without_checkov, skip_without_kubectl
 
 skip_without_kubectl()
 

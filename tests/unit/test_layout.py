@@ -112,3 +112,23 @@ def test_serving_replicas_do_not_import_the_training_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_test_modules_share_code_only_through_tests_support():
+    tests = ROOT / "tests"
+    offenders = {}
+    for path in tests.rglob("*.py"):
+        if "support" in path.relative_to(tests).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
+            bad = [n for n in names if n.startswith("tests") and not n.startswith("tests.support")]
+            if bad or (isinstance(node, ast.ImportFrom) and node.level > 0):
+                offenders.setdefault(str(path.relative_to(ROOT)), []).extend(bad or ["relative"])
+    assert offenders == {}

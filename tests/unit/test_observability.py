@@ -9,7 +9,7 @@ import promql_parser
 import pytest
 
 from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, render
-from tests.k8s import skip_without_kubectl
+from tests.support.k8s import skip_without_kubectl
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = KUBERAY / "base" / "dashboards" / "aetheredge.json"

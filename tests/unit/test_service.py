@@ -9,7 +9,7 @@ import pytest
 from aetheredge.api.errors import RequestError
 from aetheredge.api.limits import BodyLimit
 from aetheredge.api.v2 import HEADER_LENGTH, ProtocolError
-from tests.unit.test_api_validation import GOOD_METRICS
+from tests.support.rows import GOOD_METRICS
 
 
 def run(coro):

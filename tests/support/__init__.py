@@ -1,0 +1,1 @@
+"""What the tests share: the live platform, steady load, outages, and manifest tools."""
