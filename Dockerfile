@@ -9,7 +9,6 @@ COPY --chown=1000:100 aetheredge ./aetheredge
 COPY --chown=1000:100 serve ./serve
 COPY --chown=1000:100 train ./train
 COPY --chown=1000:100 jobs ./jobs
-COPY --chown=1000:100 benchmarks ./benchmarks
 RUN pip install --no-cache-dir . \
     && python -c "import serve.app, jobs.retrain, jobs.drift"
 

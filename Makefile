@@ -60,13 +60,13 @@ bench: install  ## in-process and HTTP load benchmarks, each against its baselin
 TREE_ROWS ?=
 SCALING ?=
 bench-eval: install  ## NAB evaluation (NAB=<data dir>), the cost forest's row cap (TREE_ROWS=<flags>), training scaling (SCALING=<flags>); see README
-	$(BIN)/python -m benchmarks.nab_eval --data-dir $(NAB)
+	$(BIN)/python -m evaluation.nab_eval --data-dir $(NAB)
 	$(BIN)/python -m benchmarks.tree_rows $(TREE_ROWS)
 	$(BIN)/python -m benchmarks.train_scaling $(SCALING)
 
 bench-data: install  ## ingest (COPY vs executemany, HTTP) and what entity baselines buy (see README)
 	$(BIN)/python -m benchmarks.ingest
-	$(BIN)/python -m benchmarks.derived_features
+	$(BIN)/python -m evaluation.derived_features
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,9 +1,11 @@
 """The image recipe (not buildable here): Ray's official image, the project, non-root."""
 
+import tomllib
 from pathlib import Path
 
 import ray
 import yaml
+from setuptools import find_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
@@ -21,6 +23,7 @@ def test_it_builds_on_the_ray_release_this_project_pins():
 def test_it_installs_every_package_and_runs_as_non_root():
     copied = {c.split()[-1].removeprefix("./") for c in _instructions("COPY")}
     assert {"aetheredge", "serve", "train", "jobs"} <= copied
+    assert not {"benchmarks", "evaluation", "tests"} & copied
     (user,) = _instructions("USER")
     assert not user.startswith("0") and not user.startswith("root")
 
@@ -36,3 +39,10 @@ def test_manifests_use_this_image_and_its_state_dir():
         if "image: ghcr.io/aetheredge/" in line
     }
     assert images == {"ghcr.io/aetheredge/aetheredge:0.1.0"}
+
+
+def test_the_wheel_ships_the_platform_and_no_benchmark_or_research_code():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = find_packages(str(ROOT), include=config["packages"]["find"]["include"])
+    assert {name.split(".")[0] for name in packages} == {"aetheredge", "serve", "train", "jobs"}
+    assert {"aetheredge.ops.kubernetes", "aetheredge.stores.postgres"} <= set(packages)

@@ -1,4 +1,4 @@
-"""NAB scoring (benchmarks/nab.py) on hand-built series, and the shared corpus."""
+"""NAB scoring (evaluation/nab.py) on hand-built series, and the shared corpus."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.nab import (
+from evaluation.nab import (
     DEFAULT_DATA_DIR,
     PROFILES,
     Series,

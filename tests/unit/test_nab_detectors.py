@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from aetheredge.features.baselines import ALPHA, history
-from benchmarks.nab import Series
-from benchmarks.nab_eval import ForestDetector, alerts, metric_of, telemetry, three_sigma
-from benchmarks.stream_features import GROUPS, stream_features
+from evaluation.nab import Series
+from evaluation.nab_eval import ForestDetector, alerts, metric_of, telemetry, three_sigma
+from evaluation.stream_features import GROUPS, stream_features
 
 ROWS = 1200
 

@@ -11,7 +11,7 @@ its z-score against the entity's EWMA baseline, :mod:`aetheredge.features.baseli
 * ``daily``: the change since the same time the day before, as a z-score;
 * ``time_of_day`` and ``day_of_week``: the row's place in each cycle, as sine and cosine.
 
-``benchmarks.nab_eval`` measures what each group adds; only measurement decides
+``evaluation.nab_eval`` measures what each group adds; only measurement decides
 whether one joins the online path.
 """
 

@@ -21,10 +21,10 @@ Detectors in this run:
 The forest is random, so each forest configuration runs with several seeds and reports
 their mean and spread. Besides the chosen configuration, the run measures the
 alternatives it was chosen from: the contamination (threshold) and hold grid, and each
-candidate stream feature group of :mod:`benchmarks.stream_features`. One configuration
+candidate stream feature group of :mod:`evaluation.stream_features`. One configuration
 serves every series; nothing is tuned per series.
 
-    python -m benchmarks.nab_eval --data-dir ../shared/data/nab
+    python -m evaluation.nab_eval --data-dir ../shared/data/nab
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ from aetheredge.features.encoding import anomaly_matrix, model_input
 from aetheredge.features.schema import ANOMALY_FEATURES, ANOMALY_NUMERIC
 from aetheredge.models import AnomalyDetector
 from aetheredge.models.flags import flag
-from benchmarks.nab import (
+from benchmarks.report import RESULTS, save, show
+from evaluation.nab import (
     DEFAULT_DATA_DIR,
     PROFILES,
     Series,
@@ -55,8 +56,7 @@ from benchmarks.nab import (
     sweep,
     window_recall,
 )
-from benchmarks.report import RESULTS, save, show
-from benchmarks.stream_features import GROUPS, stream_features
+from evaluation.stream_features import GROUPS, stream_features
 
 Detector = Callable[[Series], np.ndarray]  # a series -> one flag per row
 SEEDS = range(5)

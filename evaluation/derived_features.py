@@ -9,7 +9,7 @@ One run, one machine, the same synthetic fleet (labelled incidents), the same ho
 
 Prints precision, recall, F1, ROC-AUC and alert rate, and F1 against the baseline.
 
-    python -m benchmarks.derived_features --rows 200000 --trees 200
+    python -m evaluation.derived_features --rows 200000 --trees 200
 """
 
 from __future__ import annotations
