@@ -26,11 +26,14 @@ def anomaly_body(rows: int, seed: int) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Answer:
     """One request: when it finished (``time.time()``), its status and, on success, the
-    response body (served version, request id, degraded flag)."""
+    response body (served version, request id, degraded flag); on failure, what came
+    back instead (the start of the body, or the client's error), so that a failure
+    says whether HAProxy, Serve or the service refused."""
 
     at: float
     status: int
     body: dict[str, Any] | None = None
+    error: str | None = None
 
     @property
     def version(self) -> str | None:
@@ -61,10 +64,14 @@ class SteadyLoad:
                 due += interval
                 try:
                     response = http.post(self.path, json=self.body)
-                    body = response.json() if response.is_success else None
-                    answer = Answer(time.time(), response.status_code, body)
-                except httpx.HTTPError:
-                    answer = Answer(time.time(), 0)  # no answer at all counts as a failure
+                    if response.is_success:
+                        answer = Answer(time.time(), response.status_code, response.json())
+                    else:
+                        answer = Answer(
+                            time.time(), response.status_code, error=response.text[:200]
+                        )
+                except httpx.HTTPError as exc:  # no answer at all counts as a failure
+                    answer = Answer(time.time(), 0, error=f"{type(exc).__name__}: {exc}")
                 self.answers.append(answer)
 
     def __enter__(self) -> "SteadyLoad":
