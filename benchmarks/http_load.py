@@ -35,6 +35,7 @@ import httpx
 import orjson
 from ray.util.state import list_actors
 
+from aetheredge.api import routes
 from aetheredge.artifacts.registry import Registry
 from aetheredge.datasets.frames import load_frame, split
 from aetheredge.features.schema import ANOMALY_FEATURES
@@ -46,7 +47,7 @@ from aetheredge.stores.admin import drop_schema, migrate_schema
 from benchmarks.loadgen import load
 from benchmarks.report import RESULTS, save, show
 
-ROUTE = "/v1/anomaly/score"
+ROUTE = routes.V1_SCORE["anomaly"]
 CONSTANT_PREFIX = "/constant"
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from aetheredge.api import routes
 from aetheredge.datasets.synthetic import telemetry
 from aetheredge.features.schema import ANOMALY_FEATURES, TELEMETRY_COLUMNS
 from aetheredge.ingest.telemetry import json_body
@@ -116,7 +117,7 @@ async def _open_loop(
                 await asyncio.sleep(max(0.0, started + second - time.perf_counter()))
                 body = _telemetry(second)
                 try:
-                    response = await client.post("/v1/telemetry", content=body, headers=headers)
+                    response = await client.post(routes.V1_TELEMETRY, content=body, headers=headers)
                     failed = response.status_code != 200
                 except httpx.HTTPError:
                     failed = True

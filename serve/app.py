@@ -18,12 +18,13 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, ORJSONResponse, Response
+from fastapi.responses import ORJSONResponse, Response
 from pydantic import BaseModel
 from ray import serve
 from ray.serve import metrics
 
-from aetheredge.api.errors import RequestError
+from aetheredge.api import routes
+from aetheredge.api.errors import RequestError, refusal
 from aetheredge.api.limits import BodyLimit
 from aetheredge.api.v1 import (
     AnomalyRequest,
@@ -43,13 +44,12 @@ from aetheredge.api.v2 import (
     Live,
     ModelMetadata,
     ModelReady,
-    ProtocolError,
     Ready,
     ServerMetadata,
 )
 from aetheredge.ingest.service import IngestService
 from aetheredge.kinds import MODEL_KINDS, ModelKind
-from aetheredge.security.gate import OPEN_PATHS, Gate
+from aetheredge.security.gate import Gate
 from aetheredge.serving.metrics import Meter
 from aetheredge.serving.predlog import PredictionLog
 from aetheredge.serving.runtime import ModelRuntime, Scores, runtime_for
@@ -101,14 +101,9 @@ INFER_REFUSALS = refused(400, 404, 408, 413, shapes=(ErrorBody,))
 
 
 @api.exception_handler(RequestError)
-async def refuse(request: Request, exc: RequestError) -> JSONResponse:
-    content = exc.content(request.url.path)
-    return ORJSONResponse(status_code=exc.status, content=content, headers=exc.headers)
-
-
-@api.exception_handler(ProtocolError)
-async def refuse_v2(_: Request, exc: ProtocolError) -> JSONResponse:
-    return ORJSONResponse(status_code=exc.status, content={"error": str(exc)})
+async def refuse(request: Request, exc: RequestError) -> Response:
+    status, body, headers = refusal(exc, request.url.path)
+    return Response(body, status, headers, media_type="application/json")
 
 
 def _body(model: type[BaseModel], *files: str) -> dict[str, Any]:
@@ -148,9 +143,9 @@ def _secure(schema: dict[str, Any]) -> None:
         "apiKey": {"type": "http", "scheme": "bearer", "description": "AETHER_API_KEYS"}
     }
     for path, operations in schema["paths"].items():
-        if path in OPEN_PATHS:
+        if path in routes.OPEN:
             continue
-        shape = ErrorBody if path.startswith("/v2") else Refusal  # as RequestError.content
+        shape = {"v1": Refusal, "v2": ErrorBody}[routes.protocol(path)]  # as RequestError.content
         gate = refused(401, 403, 429, shapes=(shape,))
         for operation in operations.values():
             operation["security"] = [{"apiKey": []}]
@@ -241,7 +236,7 @@ class Scorer:
         return Response(out, status, {k.decode(): v.decode() for k, v in extra})
 
     @api.post(
-        "/v1/anomaly/score",
+        routes.V1_SCORE["anomaly"],
         response_model=AnomalyResponse,
         openapi_extra=_body(AnomalyRequest),
         responses=BODY_REFUSALS,
@@ -251,7 +246,7 @@ class Scorer:
         return await self._answer(request, v1_route("anomaly"))
 
     @api.post(
-        "/v1/cost/predict",
+        routes.V1_SCORE["cost"],
         response_model=CostResponse,
         openapi_extra=_body(CostRequest),
         responses=BODY_REFUSALS,
@@ -261,7 +256,7 @@ class Scorer:
         return await self._answer(request, v1_route("cost"))
 
     @api.post(
-        "/v1/telemetry",
+        routes.V1_TELEMETRY,
         response_model=IngestResponse,
         openapi_extra=_body(TelemetryBatch, "text/csv", "application/vnd.apache.parquet"),
         summary="Store telemetry rows (JSON, CSV or Parquet); idempotent per (entity_id, ts)",
@@ -275,52 +270,46 @@ class Scorer:
         self.meter.ingest(outcomes | {"rejected": result.rejected})
         return Response(result.model_dump_json(), 200, media_type="application/json")
 
-    @api.get("/v1/models", response_model=ModelsResponse)
+    @api.get(routes.V1_MODELS, response_model=ModelsResponse)
     async def models(self) -> ModelsResponse:
         runtimes = self.service.runtimes.values()
         return ModelsResponse(models=[r.card() for r in runtimes if r.ready])
 
-    @api.get("/healthz", response_model=Health)
+    @api.get(routes.HEALTHZ, response_model=Health)
     async def healthz(self) -> Health:
         runtimes = self.service.runtimes.items()
         return Health(versions={k: r.version for k, r in runtimes if r.ready})
 
-    @api.get("/v2", response_model=ServerMetadata)
+    @api.get(routes.V2, response_model=ServerMetadata)
     async def server_metadata(self) -> ServerMetadata:
         return ServerMetadata(name="aetheredge", version=VERSION, extensions=["binary_tensor_data"])
 
-    @api.get("/v2/health/live", response_model=Live)
+    @api.get(routes.V2_LIVE, response_model=Live)
     async def live(self) -> Live:
         return Live(live=True)
 
-    @api.get("/v2/health/ready", response_model=Ready)
+    @api.get(routes.V2_READY, response_model=Ready)
     async def ready(self) -> Ready:
         return Ready(ready=all(r.ready for r in self.service.runtimes.values()))
 
-    @api.get("/v2/models/{name}", response_model=ModelMetadata, responses=V2_REFUSALS)
-    @api.get(
-        "/v2/models/{name}/versions/{version}", response_model=ModelMetadata, responses=V2_REFUSALS
-    )
+    @api.get(routes.V2_MODEL, response_model=ModelMetadata, responses=V2_REFUSALS)
+    @api.get(routes.V2_MODEL_VERSION, response_model=ModelMetadata, responses=V2_REFUSALS)
     async def model_metadata(self, name: str, version: str | None = None) -> ModelMetadata:
         return self.service.metadata(name, version)
 
-    @api.get("/v2/models/{name}/ready", response_model=ModelReady, responses=V2_REFUSALS)
-    @api.get(
-        "/v2/models/{name}/versions/{version}/ready",
-        response_model=ModelReady,
-        responses=V2_REFUSALS,
-    )
+    @api.get(routes.V2_MODEL_READY, response_model=ModelReady, responses=V2_REFUSALS)
+    @api.get(routes.V2_MODEL_VERSION_READY, response_model=ModelReady, responses=V2_REFUSALS)
     async def model_ready(self, name: str, version: str | None = None) -> ModelReady:
         return self.service.model_ready(name, version)
 
     @api.post(
-        "/v2/models/{name}/infer",
+        routes.V2_INFER,
         response_model=InferResponse,
         responses=INFER_REFUSALS,
         openapi_extra=_body(InferRequest),
     )
     @api.post(
-        "/v2/models/{name}/versions/{version}/infer",
+        routes.V2_VERSION_INFER,
         response_model=InferResponse,
         responses=INFER_REFUSALS,
         openapi_extra=_body(InferRequest),

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import orjson
 from fastapi import FastAPI
 
-from aetheredge.api.errors import RequestError
-from aetheredge.api.v2 import HEADER_LENGTH, ProtocolError
+from aetheredge.api import routes
+from aetheredge.api.errors import RequestError, refusal
+from aetheredge.api.v2 import HEADER_LENGTH
+from aetheredge.kinds import MODEL_KINDS
 from aetheredge.security.gate import Gate
 from aetheredge.serving.scoring import ScoringService
 
@@ -55,18 +56,15 @@ def v2_route(name: str, version: str | None = None) -> Handler:
 
 
 ROUTES: dict[str, Handler] = {
-    "/v1/anomaly/score": v1_route("anomaly"),
-    "/v1/cost/predict": v1_route("cost"),
-    "/v2/models/anomaly/infer": v2_route("anomaly"),
-    "/v2/models/cost/infer": v2_route("cost"),
+    **{routes.V1_SCORE[kind]: v1_route(kind) for kind in MODEL_KINDS},
+    **{routes.infer_path(kind): v2_route(kind) for kind in MODEL_KINDS},
 }
 
 
-def refusal(exc: RequestError, path: str) -> tuple[int, bytes, Headers]:
-    """The status, JSON body and headers (e.g. ``Retry-After``) of a request to ``path``
-    refused."""
-    extra = [(name.encode(), value.encode()) for name, value in exc.headers.items()]
-    return exc.status, orjson.dumps(exc.content(path)), [*JSON, *extra]
+def refused(exc: RequestError, path: str) -> tuple[int, bytes, Headers]:
+    """:func:`aetheredge.api.errors.refusal` as ASGI headers."""
+    status, body, headers = refusal(exc, path)
+    return status, body, [*JSON, *((k.encode(), v.encode()) for k, v in headers.items())]
 
 
 async def reply(
@@ -78,9 +76,7 @@ async def reply(
         out, response_headers = await handler(service, body, headers)
         return 200, out, response_headers
     except RequestError as exc:
-        return refusal(exc, path)
-    except ProtocolError as exc:
-        return exc.status, orjson.dumps({"error": str(exc)}), JSON
+        return refused(exc, path)
 
 
 class ScoringAPI(FastAPI):
@@ -100,7 +96,7 @@ class ScoringAPI(FastAPI):
             try:
                 await gate.admit(scope["path"], authorization)
             except RequestError as exc:
-                return await _send(send, *refusal(exc, scope["path"]))
+                return await _send(send, *refused(exc, scope["path"]))
         handler = ROUTES.get(scope.get("path", "")) if http else None
         service: ScoringService | None = getattr(self.state, "service", None)
         if handler is None or scope["method"] != "POST" or service is None:
@@ -113,7 +109,7 @@ class ScoringAPI(FastAPI):
         try:
             body = await service.body.read(headers.get("content-length"), _chunks(receive))
         except RequestError as exc:
-            status, out, response_headers = refusal(exc, scope["path"])
+            status, out, response_headers = refused(exc, scope["path"])
         else:
             status, out, response_headers = await reply(
                 handler, service, body, headers, scope["path"]

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
+from aetheredge.api import routes
 from aetheredge.api.v1 import ANOMALY_COLUMNS, COST_COLUMNS, MAX_ROWS
 from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.kinds import ModelKind
@@ -18,7 +19,6 @@ from aetheredge.settings import Settings
 
 PARQUET = "application/vnd.apache.parquet"
 
-ROUTES: dict[ModelKind, str] = {"anomaly": "/v1/anomaly/score", "cost": "/v1/cost/predict"}
 REQUEST_COLUMNS: dict[ModelKind, tuple[str, ...]] = {
     "anomaly": ANOMALY_COLUMNS,
     "cost": COST_COLUMNS,
@@ -59,10 +59,10 @@ class ServiceClient:
         return self._ok(self.http.get(path))
 
     def health(self) -> dict[str, Any]:
-        return self._get("/healthz")
+        return self._get(routes.HEALTHZ)
 
     def models(self) -> list[dict[str, Any]]:
-        return self._get("/v1/models")["models"]
+        return self._get(routes.V1_MODELS)["models"]
 
     def served_versions(self) -> dict[str, str] | None:
         """Versions on /healthz, or None while the service is not answering."""
@@ -82,7 +82,7 @@ class ServiceClient:
                 {k: _plain(row[k]) for k in keep if k in row}
                 for row in rows[start : start + MAX_ROWS]
             ]
-            yield self._ok(self.http.post(ROUTES[kind], json={"rows": chunk}))
+            yield self._ok(self.http.post(routes.V1_SCORE[kind], json={"rows": chunk}))
 
     def ingest(
         self, body: bytes, content_type: str = "application/json", retries: int = 30
@@ -94,7 +94,7 @@ class ServiceClient:
         """
         for _ in range(retries):
             response = self.http.post(
-                "/v1/telemetry", content=body, headers={"content-type": content_type}
+                routes.V1_TELEMETRY, content=body, headers={"content-type": content_type}
             )
             if response.status_code != 503:
                 break

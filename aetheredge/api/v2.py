@@ -17,18 +17,12 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from aetheredge.api.errors import ProtocolError
+
 INPUT = "features"
 HEADER_LENGTH = "inference-header-content-length"
 DTYPES: dict[str, np.dtype] = {"FP32": np.dtype("<f4"), "FP64": np.dtype("<f8")}
 BINARY_OUT: dict[str, np.dtype] = {"FP64": np.dtype("<f8"), "BOOL": np.dtype("?")}
-
-
-class ProtocolError(ValueError):
-    """A request the protocol refuses: answered ``{"error": message}`` with ``status``."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)

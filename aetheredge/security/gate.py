@@ -19,6 +19,7 @@ import logging
 import re
 import secrets
 
+from aetheredge.api import routes
 from aetheredge.api.errors import RequestError
 from aetheredge.security.ratelimit import RateLimiter
 from aetheredge.settings import Settings
@@ -80,18 +81,6 @@ class KeyRing:
         return key
 
 
-OPEN_PATHS = frozenset(
-    {"/healthz", "/v2/health/live", "/v2/health/ready", "/docs", "/redoc", "/openapi.json"}
-)
-
-
-def scope_for(path: str) -> Scope | None:
-    """The scope a request to ``path`` needs: None for health checks and the API's docs."""
-    if path in OPEN_PATHS:
-        return None
-    return "ingest" if path == "/v1/telemetry" else "score"
-
-
 class Gate:
     """Admits one HTTP request: a key with the route's scope, then a token from that
     key's rate limit. Only built when keys are configured: an open API has no gate."""
@@ -114,7 +103,7 @@ class Gate:
 
     async def admit(self, path: str, authorization: str | None) -> ApiKey | None:
         """The request's key (None on an open route); raises the refusal."""
-        scope = scope_for(path)
+        scope = routes.scope(path)
         if scope is None:
             return None
         key = self.keys.authorize(authorization, scope)

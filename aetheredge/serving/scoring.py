@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from aetheredge.api.errors import RequestError
+from aetheredge.api.errors import ProtocolError, RequestError
 from aetheredge.api.limits import BodyLimit
 from aetheredge.api.v1 import (
     ANOMALY_COLUMNS,
@@ -30,7 +30,6 @@ from aetheredge.api.v2 import (
     INPUT,
     ModelMetadata,
     ModelReady,
-    ProtocolError,
     TensorMetadata,
     encode_response,
     input_matrix,

@@ -6,9 +6,9 @@ import numpy as np
 import orjson
 import pytest
 
-from aetheredge.api.errors import RequestError
+from aetheredge.api.errors import ProtocolError, RequestError
 from aetheredge.api.limits import BodyLimit
-from aetheredge.api.v2 import HEADER_LENGTH, ProtocolError
+from aetheredge.api.v2 import HEADER_LENGTH
 from tests.support.rows import GOOD_METRICS
 
 
