@@ -36,6 +36,7 @@ from aetheredge.api.v1 import (
     ModelsResponse,
     Refusal,
     TelemetryBatch,
+    scoring_request,
 )
 from aetheredge.api.v2 import (
     ErrorBody,
@@ -121,9 +122,9 @@ def _openapi() -> dict[str, Any]:
             title=api.title, version=api.version, summary=api.summary, routes=api.routes
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
+        max_rows = Settings().max_rows_per_request  # the limit this service enforces
         for model in (
-            AnomalyRequest,
-            CostRequest,
+            *(scoring_request(kind, max_rows) for kind in MODEL_KINDS),
             InferRequest,
             TelemetryBatch,
             Refusal,
@@ -188,6 +189,7 @@ class Scorer:
             online,
             self.log,
             self.meter,
+            settings.max_rows_per_request,
         )
         self.ingestion = IngestService(settings, online, database)
         self.swapper = ModelSwapper(runtimes, settings.model_poll_s, self._loaded)

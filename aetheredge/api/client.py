@@ -28,7 +28,15 @@ REQUEST_COLUMNS: dict[ModelKind, tuple[str, ...]] = {
 class ServiceClient:
     """Calls the ``/v1`` API; raises :class:`httpx.HTTPStatusError` on 4xx/5xx."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout_s: float = 30.0,
+        max_rows: int = MAX_ROWS,
+    ) -> None:
+        self.max_rows = max_rows
+        """The most rows one scoring request carries (the service's limit)."""
         self.headers = auth(api_key)
         """The headers every request carries: the API key's, when there is one."""
         self.http = httpx.Client(base_url=base_url, headers=self.headers, timeout=timeout_s)
@@ -39,7 +47,8 @@ class ServiceClient:
     def from_settings(cls, settings: Settings) -> ServiceClient:
         """A client of the local service, presenting ``AETHER_API_KEY`` when set."""
         key = settings.api_key.get_secret_value() if settings.api_key else None
-        return cls(f"http://{settings.serve_host}:{settings.serve_port}", key)
+        url = f"http://{settings.serve_host}:{settings.serve_port}"
+        return cls(url, key, max_rows=settings.max_rows_per_request)
 
     @property
     def base_url(self) -> str:
@@ -72,15 +81,15 @@ class ServiceClient:
             return None
 
     def predict(self, kind: ModelKind, rows: Sequence[dict[str, Any]]) -> Iterator[dict]:
-        """Send ``rows`` (only the columns the model takes) in requests of at most MAX_ROWS.
+        """Send ``rows`` (only the columns the model takes) in requests of at most ``max_rows``.
 
         Yields one response body per request.
         """
         keep = REQUEST_COLUMNS[kind]
-        for start in range(0, len(rows), MAX_ROWS):
+        for start in range(0, len(rows), self.max_rows):
             chunk = [
                 {k: _plain(row[k]) for k in keep if k in row}
-                for row in rows[start : start + MAX_ROWS]
+                for row in rows[start : start + self.max_rows]
             ]
             yield self._ok(self.http.post(routes.V1_SCORE[kind], json={"rows": chunk}))
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from aetheredge.features.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, Numeric
+from aetheredge.kinds import ModelKind
 from aetheredge.settings import Settings
 
-MAX_ROWS = Settings().max_rows_per_request
+# The documented limit; a service reads its own (AETHER_MAX_ROWS_PER_REQUEST) when built.
+MAX_ROWS: int = Settings.model_fields["max_rows_per_request"].default
 _ROW_CONFIG = ConfigDict(extra="forbid", strict=True)
 
 
@@ -60,17 +63,26 @@ TelemetryRow = create_model(
 ANOMALY_COLUMNS: tuple[str, ...] = tuple(AnomalyRow.model_fields)
 COST_COLUMNS: tuple[str, ...] = tuple(CostRow.model_fields)
 
-Rows = Field(min_length=1, max_length=MAX_ROWS, description=f"1 to {MAX_ROWS} rows")
+ROWS: dict[ModelKind, type[BaseModel]] = {"anomaly": AnomalyRow, "cost": CostRow}
+COLUMNS: dict[ModelKind, tuple[str, ...]] = {"anomaly": ANOMALY_COLUMNS, "cost": COST_COLUMNS}
 
 
-class AnomalyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rows: list[AnomalyRow] = Rows  # type: ignore[valid-type]
+@cache
+def scoring_request(kind: ModelKind, max_rows: int = MAX_ROWS) -> type[BaseModel]:
+    """The ``/v1`` scoring body of ``kind``: 1 to ``max_rows`` rows, nothing else."""
+    row = ROWS[kind]
+    return create_model(
+        row.__name__.replace("Row", "Request"),
+        __config__=ConfigDict(extra="forbid"),
+        rows=(
+            list[row],  # type: ignore[valid-type]
+            Field(min_length=1, max_length=max_rows, description=f"1 to {max_rows} rows"),
+        ),
+    )
 
 
-class CostRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rows: list[CostRow] = Rows  # type: ignore[valid-type]
+AnomalyRequest = scoring_request("anomaly")
+CostRequest = scoring_request("cost")
 
 
 class TelemetryBatch(BaseModel):

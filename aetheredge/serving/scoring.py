@@ -14,16 +14,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import numpy as np
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from aetheredge.api.errors import ProtocolError, RequestError
 from aetheredge.api.limits import BodyLimit
 from aetheredge.api.v1 import (
-    ANOMALY_COLUMNS,
-    COST_COLUMNS,
-    AnomalyRequest,
-    CostRequest,
+    COLUMNS,
+    MAX_ROWS,
     columns,
+    scoring_request,
     validation_errors,
 )
 from aetheredge.api.v2 import (
@@ -43,10 +42,6 @@ from aetheredge.serving.runtime import ModelRuntime, Scores
 from aetheredge.stores.online import OnlineFeatures
 
 Scorer = Callable[[ModelKind, np.ndarray], Awaitable[Scores]]
-V1_REQUESTS: dict[ModelKind, tuple[type[BaseModel], tuple[str, ...]]] = {
-    "anomaly": (AnomalyRequest, ANOMALY_COLUMNS),
-    "cost": (CostRequest, COST_COLUMNS),
-}
 
 
 class ScoringService:
@@ -60,7 +55,9 @@ class ScoringService:
         online: OnlineFeatures | None = None,
         log: PredictionLog | None = None,
         meter: Meter | None = None,
+        max_rows: int = MAX_ROWS,
     ) -> None:
+        self.requests = {kind: scoring_request(kind, max_rows) for kind in runtimes}
         self.runtimes = runtimes
         self.score = score
         self.body = body
@@ -74,10 +71,9 @@ class ScoringService:
             self.body.check(len(body))
             if not self.runtimes[kind].ready:
                 raise RequestError(503, {"detail": f"no {kind} model is loaded yet"})
-            model, names = V1_REQUESTS[kind]
             try:
-                rows = model.model_validate_json(body).rows  # type: ignore[attr-defined]
-                cols = columns(rows, names)
+                rows = self.requests[kind].model_validate_json(body).rows  # type: ignore[attr-defined]
+                cols = columns(rows, COLUMNS[kind])
                 X = encode(kind, cols)
             except ValidationError as exc:
                 raise RequestError(
