@@ -6,8 +6,11 @@ BIN     := $(abspath $(VENV))/bin
 PYTHON  ?= python3
 # Ray job drivers run `python -m jobs.retrain`: keep the venv first on PATH.
 export PATH := $(BIN):$(PATH)
+# The notices mkdocs-material and mkdocs-gen-files print at every build about MkDocs 2.
+export NO_MKDOCS_2_WARNING := 1
+export DISABLE_MKDOCS_2_WARNING := true
 
-.PHONY: install demo up down status test fuzz soak bench bench-data bench-eval lint format clean
+.PHONY: install demo up down status test docs docs-serve fuzz soak bench bench-data bench-eval lint format clean
 
 # --compile-bytecode: uv, unlike pip, writes no .pyc by default, and where
 # PYTHONDONTWRITEBYTECODE is set nothing ever does, so every Ray worker, replica and
@@ -40,11 +43,18 @@ down: install
 status: install
 	$(BIN)/aetheredge status
 
-test: install $(CHECKOV_VENV)/.installed  ## lint, import contracts, then the whole suite (unit tests, then one shared Ray cluster)
+test: install $(CHECKOV_VENV)/.installed  ## lint, import contracts, docs build, then the whole suite (unit tests, then one shared Ray cluster)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(abspath site)
 	AETHER_CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov $(BIN)/pytest
+
+docs: install  ## the documentation site, into site/ (reference pages generated from the code)
+	$(BIN)/mkdocs build --strict --site-dir $(abspath site)
+
+docs-serve: install  ## the documentation site on http://127.0.0.1:8001, rebuilt on change
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 fuzz: install  ## schemathesis on the live API, long profile: new random cases each run (~10 min)
 	$(BIN)/pytest tests/fuzz --hypothesis-profile=long -p no:cacheprovider
@@ -77,4 +87,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aetheredge .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) .aetheredge .pytest_cache .ruff_cache *.egg-info site
