@@ -1,11 +1,11 @@
-"""What every job's command line shares: the model it works on, and ISO 8601 times."""
+"""What every job's command line shares: the models it works on, and ISO 8601 times."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
 
-from aetheredge.kinds import MODEL_KINDS
+from aetheredge.kinds import MODEL_KINDS, ModelKind
 
 
 def when(text: str) -> datetime:
@@ -15,11 +15,17 @@ def when(text: str) -> datetime:
 
 
 def job_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
-    """A parser for ``python -m <module>`` (its ``doc`` as help) taking ``--model``."""
+    """A parser for ``python -m <module>`` (its ``doc`` as help) taking ``--model``: one
+    model kind, or ``all`` of them in turn (as the Kubernetes schedules run it)."""
     parser = argparse.ArgumentParser(
         prog=f"python -m {module}",
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", choices=MODEL_KINDS, required=True)
+    parser.add_argument("--model", choices=[*MODEL_KINDS, "all"], required=True)
     return parser
+
+
+def kinds(model: str) -> tuple[ModelKind, ...]:
+    """The model kinds ``--model`` names."""
+    return MODEL_KINDS if model == "all" else (model,)  # type: ignore[return-value]

@@ -1,16 +1,19 @@
-"""Drift detection as a Ray job; on drift, it submits one retraining job.
+"""Drift detection as a Ray job; on drift, it retrains.
 
     ray job submit --address http://127.0.0.1:8265 -- python -m jobs.drift --model anomaly
     ray job submit ... -- python -m jobs.drift --model cost --hours 168 --no-retrain
+    python -m jobs.drift --model all --retrain-here      # the Kubernetes schedule
 
 Compares the last ``--hours`` (default ``AETHER_DRIFT_WINDOW_HOURS``) of telemetry or
 cost usage, and of the prediction log, with the champion's reference distribution
 (PSI per feature and of the scores). Above ``AETHER_DRIFT_PSI_THRESHOLD`` it writes a
-``drift_alarm`` model event and submits ``python -m jobs.retrain`` on recent data
-(``AETHER_RETRAIN_SOURCE``, ``_DAYS``, ``_ROWS``) through the Jobs API, unless a
-retraining job of that model is pending or running.
-Prints its report as one JSON line after ``RESULT_MARKER``; exits 0 whether or not it
-found drift, 1 when it could not check.
+``drift_alarm`` model event and retrains that model by the retraining policy
+(:mod:`aetheredge.datasets.policy`): through the Jobs API, as ``python -m
+jobs.retrain``, unless a retraining of that model is pending or running; or, with
+``--retrain-here``, in this job itself, whose Ray cluster (a RayJob's on Kubernetes)
+ends with it. ``--model all`` checks each model in turn.
+Prints each report as one JSON line after ``RESULT_MARKER``; exits 0 whether or not it
+found drift, 1 when a check or a retraining here failed.
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from ray.job_submission import JobSubmissionClient
 from ray.util.metrics import Gauge
 
 from aetheredge.artifacts.reference import DriftReport
-from aetheredge.datasets.frames import Window
+from aetheredge.datasets.policy import Window
 from aetheredge.kinds import ModelKind
 from aetheredge.lifecycle import drift, events
 from aetheredge.ops.cluster import connect
-from aetheredge.ops.ray_jobs import RESULT_MARKER, recent_retrain_command, submit_retrain_once
+from aetheredge.ops.ray_jobs import RESULT_MARKER, policy_retrain_command, submit_retrain_once
 from aetheredge.settings import Settings
-from jobs.args import job_parser, when
+from jobs.args import job_parser, kinds, when
+from jobs.retrain import run as retrain_here
 
 log = logging.getLogger("jobs.drift")
 
@@ -43,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--since", type=when, default=None, help="window start (ISO 8601)")
     parser.add_argument("--until", type=when, default=None, help="window end, excluded")
     parser.add_argument("--no-retrain", action="store_true", help="report and alarm only")
+    parser.add_argument(
+        "--retrain-here", action="store_true", help="retrain in this job, not as a new one"
+    )
     parser.add_argument("--dashboard", default=None, help="Jobs API; default: this cluster's")
     parser.add_argument(
         "--retrain-rows", type=int, default=None, help="default: AETHER_RETRAIN_ROWS"
@@ -81,7 +88,7 @@ def retrain(
     settings: Settings, kind: ModelKind, args: argparse.Namespace, report: DriftReport
 ) -> dict[str, str | None]:
     """Submit one retraining job for ``kind`` unless one is already on its way."""
-    argv = recent_retrain_command(
+    argv = policy_retrain_command(
         settings, kind, rows=args.retrain_rows, n_estimators=args.n_estimators
     )
     client = JobSubmissionClient(args.dashboard)
@@ -95,6 +102,34 @@ def retrain(
     return {"retrain_job": submitted, "blocked_by": blocking}
 
 
+def check(settings: Settings, kind: ModelKind, args: argparse.Namespace, window: Window) -> bool:
+    """Check ``kind`` for drift over ``window``, alarm and retrain on drift, print the
+    report. Whether it all went through."""
+    try:
+        report = drift.check(settings, kind, window)
+    except Exception as exc:
+        log.exception("%s: drift check failed", kind)
+        print(f"drift check of {kind} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return False
+    log.info("%s v%s: %s", kind, report.version, report.summary())
+    export(report)
+    outcome: dict[str, object] = {"retrain_job": None, "blocked_by": None}
+    completed = True
+    if report.alarm:
+        events.record(settings, kind, "drift_alarm", report.version, None, report.to_dict())
+        if args.retrain_here:
+            details = {"trigger": "drift", "drifted": report.drifted, "in": "drift job"}
+            events.record(settings, kind, "retrain", None, report.version, details)
+            completed = retrain_here(
+                settings, kind, rows=args.retrain_rows, n_estimators=args.n_estimators
+            )
+            outcome["retrained_here"] = completed
+        elif not args.no_retrain:
+            outcome |= retrain(settings, kind, args, report)
+    print(f"{RESULT_MARKER} {json.dumps(report.to_dict() | outcome)}", flush=True)
+    return completed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -104,22 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         args.since or until - timedelta(hours=args.hours or settings.drift_window_hours), until
     )
     connect(settings)
-    try:
-        report = drift.check(settings, args.model, window)
-    except Exception as exc:
-        log.exception("drift check failed")
-        print(f"drift check failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    log.info("%s v%s: %s", args.model, report.version, report.summary())
-    export(report)
-    outcome: dict[str, str | None] = {"retrain_job": None, "blocked_by": None}
-    if report.alarm:
-        events.record(settings, args.model, "drift_alarm", report.version, None, report.to_dict())
-        if not args.no_retrain:
-            outcome = retrain(settings, args.model, args, report)
-    print(f"{RESULT_MARKER} {json.dumps(report.to_dict() | outcome)}", flush=True)
+    checked = [check(settings, kind, args, window) for kind in kinds(args.model)]
     time.sleep(settings.metrics_linger_s if args.linger is None else args.linger)
-    return 0
+    return 0 if all(checked) else 1
 
 
 if __name__ == "__main__":

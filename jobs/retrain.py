@@ -1,15 +1,17 @@
 """Retraining as a Ray job.
 
-    ray job submit --address http://127.0.0.1:8265 -- \\
-        python -m jobs.retrain --model cost --source synthetic --rows 200000
+    ray job submit --address http://127.0.0.1:8265 -- python -m jobs.retrain --model all
+    ray job submit ... -- python -m jobs.retrain --model cost --source synthetic --rows 200000
     ray job submit ... -- python -m jobs.retrain --model anomaly --source postgres \\
         --since 2026-11-01 --until 2026-11-26
 
-Exits 0 after a completed run (promoted or not) and prints its summary as one JSON
-line after ``RESULT_MARKER``; exits 1 with the reason on stderr when it fails, leaving
-the champion as it was. Either way it counts ``aetheredge_jobs{job="retrain"}`` with its
-outcome (promoted, rejected, failed) and stays up ``--linger`` seconds so that Ray
-exports it.
+What it reads defaults to the retraining policy (:mod:`aetheredge.datasets.policy`:
+``AETHER_RETRAIN_SOURCE``, ``_DAYS``, ``_ROWS``); flags override it. ``--model all``
+retrains each model in turn, as the Kubernetes schedule does. Prints each model's
+summary as one JSON line after ``RESULT_MARKER``; exits 0 when every run completed
+(promoted or not), 1 when one failed (the reason on stderr, that champion as it was).
+Each run counts ``aetheredge_jobs{job="retrain"}`` with its outcome (promoted, rejected,
+failed), and the job stays up ``--linger`` seconds so that Ray exports them.
 """
 
 from __future__ import annotations
@@ -21,69 +23,93 @@ import sys
 import time
 from datetime import datetime
 
-from aetheredge.datasets.frames import Window
+from aetheredge.datasets.policy import RetrainPolicy
+from aetheredge.kinds import ModelKind
 from aetheredge.ops.ray_jobs import RESULT_MARKER
 from aetheredge.serving.metrics import job_outcome
 from aetheredge.settings import Settings
-from jobs.args import job_parser, when
+from jobs.args import job_parser, kinds, when
 from train.pipeline import retrain
+
+log = logging.getLogger("jobs.retrain")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = job_parser("jobs.retrain", __doc__)
     parser.add_argument(
-        "--source", default="synthetic", help="'synthetic', 'postgres' or a Parquet path"
+        "--source",
+        default=None,
+        help="'synthetic', 'postgres' or a Parquet path; default: AETHER_RETRAIN_SOURCE",
     )
+    parser.add_argument("--rows", type=int, default=None, help="default: AETHER_RETRAIN_ROWS")
+    parser.add_argument("--n-estimators", type=int, default=None)
     parser.add_argument(
-        "--since", type=when, default=None, help="postgres: from (ISO 8601; default 30 days ago)"
+        "--since", type=when, default=None, help="postgres: from; default AETHER_RETRAIN_DAYS ago"
     )
     parser.add_argument(
         "--until", type=when, default=None, help="postgres: until, excluded (default: now)"
     )
-    parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=None, help="default: free cluster CPUs")
-    parser.add_argument("--n-estimators", type=int, default=None)
     parser.add_argument(
         "--linger", type=float, default=None, help="default: AETHER_METRICS_LINGER_S"
     )
     return parser.parse_args(argv)
 
 
-def _window(since: datetime | None, until: datetime | None) -> Window | None:
-    if since is None and until is None:
-        return None
-    window = Window.last(30, until)
-    return Window(since or window.since, window.until)
+def run(
+    settings: Settings,
+    kind: ModelKind,
+    *,
+    source: str | None = None,
+    rows: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+    n_estimators: int | None = None,
+) -> bool:
+    """Retrain ``kind`` by the policy, where the arguments do not override it; print its
+    summary and count its outcome. Whether it completed."""
+    policy = RetrainPolicy.of(settings)
+    source = source or policy.source
+    try:
+        result = retrain(
+            kind,
+            source=source,
+            rows=rows or policy.rows,
+            seed=seed,
+            workers=workers,
+            params={} if n_estimators is None else {"n_estimators": n_estimators},
+            settings=settings,
+            window=policy.window(since, until) if source == "postgres" else None,
+        )
+    except Exception as exc:
+        log.exception("%s: retraining failed", kind)
+        print(f"retrain {kind} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        job_outcome("retrain", kind, "failed")
+        return False
+    print(f"{RESULT_MARKER} {json.dumps(result.summary())}", flush=True)
+    job_outcome("retrain", kind, "promoted" if result.promoted else "rejected")
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    params = {} if args.n_estimators is None else {"n_estimators": args.n_estimators}
-    try:
-        result = retrain(
-            args.model,
-            source=args.source,
-            rows=args.rows,
-            seed=args.seed,
-            workers=args.workers,
-            params=params,
-            window=_window(args.since, args.until),
-        )
-    except Exception as exc:
-        logging.getLogger("jobs.retrain").exception("retraining failed")
-        print(f"retrain failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        _finish(args, "failed")
-        return 1
-    print(f"{RESULT_MARKER} {json.dumps(result.summary())}", flush=True)
-    _finish(args, "promoted" if result.promoted else "rejected")
-    return 0
-
-
-def _finish(args: argparse.Namespace, outcome: str) -> None:
-    job_outcome("retrain", args.model, outcome)
-    time.sleep(Settings().metrics_linger_s if args.linger is None else args.linger)
+    settings = Settings()
+    options = {
+        "source": args.source,
+        "rows": args.rows,
+        "since": args.since,
+        "until": args.until,
+        "seed": args.seed,
+        "workers": args.workers,
+        "n_estimators": args.n_estimators,
+    }
+    completed = [run(settings, kind, **options) for kind in kinds(args.model)]
+    time.sleep(settings.metrics_linger_s if args.linger is None else args.linger)
+    return 0 if all(completed) else 1
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import numpy as np
 
 from aetheredge.artifacts.reference import Reference
 from aetheredge.artifacts.registry import Registry, VersionInfo
-from aetheredge.datasets.frames import Window, load_frame, split
+from aetheredge.datasets.frames import load_frame, split
+from aetheredge.datasets.policy import Window
 from aetheredge.features.encoding import INPUT_NAMES
 from aetheredge.kinds import ModelKind
 from aetheredge.lifecycle.champion import conclude

@@ -117,10 +117,11 @@ def _follow(
 
 
 def _train_job(settings: Settings, cluster: LocalCluster, kind: ModelKind, **job: object) -> dict:
-    """Run one retraining Ray job with live progress; return its JSON summary."""
-    from aetheredge.ops.ray_jobs import RETRAIN_KEY, retrain_command
+    """Run one retraining Ray job with live progress, by the retraining policy where
+    ``job`` does not say otherwise; return its JSON summary."""
+    from aetheredge.ops.ray_jobs import RETRAIN_KEY, policy_retrain_command
 
-    argv = retrain_command(kind, **job)  # type: ignore[arg-type]
+    argv = policy_retrain_command(settings, kind, **job)  # type: ignore[arg-type]
     summary = _follow(settings, cluster, kind, argv=argv, metadata={RETRAIN_KEY: kind})
     _verdict(summary)
     return summary
@@ -210,7 +211,8 @@ def up(
     cluster = _ensure_cluster(settings)
     for kind, version in _champions(settings).items():
         if version is None:
-            _train_job(settings, cluster, kind, rows=rows, workers=workers)
+            # no champion yet, maybe no data yet either: bootstrap on synthetic rows
+            _train_job(settings, cluster, kind, source="synthetic", rows=rows, workers=workers)
     _deploy(settings, cluster)
     _endpoints(settings, cluster)
 
@@ -243,17 +245,24 @@ def status() -> None:
 @app.command()
 def train(
     model: Kind = "all",
-    rows: Annotated[int, typer.Option(help="Rows to load")] = 200_000,
+    rows: Annotated[int | None, typer.Option(help="Rows to load; AETHER_RETRAIN_ROWS")] = None,
     source: Annotated[
-        str, typer.Option(help="'synthetic', 'postgres' or a Parquet path")
-    ] = "synthetic",
+        str | None,
+        typer.Option(help="'synthetic', 'postgres' or a Parquet path; AETHER_RETRAIN_SOURCE"),
+    ] = None,
     seed: int = 0,
     workers: Annotated[int | None, typer.Option(help="Ray Train workers")] = None,
     n_estimators: Annotated[int | None, typer.Option(help="Trees in the forest")] = None,
-    since: Annotated[str | None, typer.Option(help="postgres: from (ISO 8601)")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="postgres: from (ISO 8601); AETHER_RETRAIN_DAYS ago")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="postgres: until, excluded")] = None,
 ) -> None:
-    """Retrain as a Ray job on the local cluster; promote only if it beats the champion."""
+    """Retrain as a Ray job on the local cluster; promote only if it beats the champion.
+
+    What it reads is the retraining policy (AETHER_RETRAIN_SOURCE, _DAYS, _ROWS: the
+    newest rows of the last days in PostgreSQL) unless an option says otherwise.
+    """
     settings = Settings()
     cluster = _running_cluster(settings)
     for kind in _kinds(model):
@@ -470,7 +479,7 @@ def demo(
     try:
         console.rule("1. Train both models with Ray Train, register in MLflow")
         for kind in MODEL_KINDS:
-            _train_job(settings, cluster, kind, rows=rows, n_estimators=30)
+            _train_job(settings, cluster, kind, source="synthetic", rows=rows, n_estimators=30)
         console.rule("2. Serve them")
         before = _deploy(settings, cluster)
         client = ServiceClient.from_settings(settings)
@@ -491,7 +500,7 @@ def demo(
             "--runtime-env-json",
             json.dumps({"env_vars": settings.child_env()}),
             "--",
-            *retrain_command("cost", rows=retrain_rows, seed=1),
+            *retrain_command("cost", source="synthetic", rows=retrain_rows, seed=1),
         ]
         console.print(f"$ {' '.join(argv[:4])} … -- {' '.join(argv[argv.index('--') + 1 :])}")
         subprocess.run(argv, check=True)
@@ -499,7 +508,9 @@ def demo(
         show_swap(console, client, "cost", before["cost"], champion)
         _show_samples(client, rows, kinds=("cost",))
         console.rule("6. A weaker challenger (2 trees, 5,000 rows) is rejected")
-        _train_job(settings, cluster, "cost", rows=5_000, n_estimators=2, seed=2)
+        _train_job(
+            settings, cluster, "cost", source="synthetic", rows=5_000, n_estimators=2, seed=2
+        )
         show_swap(console, client, "cost", champion, _champions(settings)["cost"] or champion)
         console.rule("7. Roll the cost model back")
         rollback(settings, client, console, "cost")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from aetheredge.datasets.policy import RetrainPolicy, Window
 from aetheredge.datasets.synthetic import GENERATORS
 from aetheredge.features.baselines import model_matrix
 from aetheredge.features.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
@@ -41,19 +41,6 @@ class Split:
     y_holdout: np.ndarray
 
 
-@dataclass(frozen=True)
-class Window:
-    """The time window a ``postgres`` source reads, ``[since, until)``."""
-
-    since: datetime
-    until: datetime
-
-    @classmethod
-    def last(cls, days: float, until: datetime | None = None) -> Window:
-        end = until or datetime.now(UTC)
-        return cls(end - timedelta(days=days), end)
-
-
 def load_frame(
     kind: ModelKind,
     source: str = "synthetic",
@@ -68,8 +55,8 @@ def load_frame(
     if source == "postgres":
         from aetheredge.datasets.postgres import read_frame
 
-        window = window or Window.last(30)
         settings = settings or Settings()
+        window = window or RetrainPolicy.of(settings).window()
         frame = read_frame(kind, settings, window.since, window.until, _read_tasks())
         if frame.empty:
             raise DataError(

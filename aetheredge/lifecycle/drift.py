@@ -18,7 +18,7 @@ import pandas as pd
 
 from aetheredge.artifacts.reference import DriftReport, compare
 from aetheredge.artifacts.registry import Registry
-from aetheredge.datasets.frames import Window
+from aetheredge.datasets.policy import Window
 from aetheredge.features.encoding import encode
 from aetheredge.features.schema import ANOMALY_FEATURES, COST_CATEGORICAL, COST_NUMERIC
 from aetheredge.kinds import ModelKind

@@ -11,11 +11,12 @@ import json
 import shlex
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ray.job_submission import JobStatus, JobSubmissionClient
 
+from aetheredge.datasets.policy import RetrainPolicy
 from aetheredge.kinds import ModelKind
 from aetheredge.ops.entrypoints import RETRAIN_JOB, job_argv
 from aetheredge.settings import Settings
@@ -35,9 +36,9 @@ def job_result(logs: str) -> dict[str, Any]:
 def retrain_command(
     kind: ModelKind,
     *,
+    source: str,
     rows: int,
     seed: int = 0,
-    source: str = "synthetic",
     workers: int | None = None,
     n_estimators: int | None = None,
     since: str | None = None,
@@ -65,21 +66,26 @@ def retrain_command(
     return argv
 
 
-def recent_retrain_command(
+def policy_retrain_command(
     settings: Settings,
     kind: ModelKind,
     *,
+    source: str | None = None,
     rows: int | None = None,
-    n_estimators: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    **options: int | None,
 ) -> list[str]:
-    """The argv of a scheduled or drift-triggered retrain: the recent data of the settings."""
-    since = datetime.now(UTC) - timedelta(days=settings.retrain_days)
+    """The argv of a retrain by the settings' retraining policy, where the arguments do
+    not override it: ``aetheredge train``, the schedule and drift all retrain so. The
+    policy is resolved here, so the job reads what the submitter's settings say."""
+    policy = RetrainPolicy.of(settings)
+    source = source or policy.source
+    if source == "postgres" and since is None:
+        end = datetime.fromisoformat(until) if until else None
+        since = policy.window(until=end).since.isoformat()
     return retrain_command(
-        kind,
-        rows=rows or settings.retrain_rows,
-        source=settings.retrain_source,
-        n_estimators=n_estimators,
-        since=since.isoformat() if settings.retrain_source == "postgres" else None,
+        kind, source=source, rows=rows or policy.rows, since=since, until=until, **options
     )
 
 

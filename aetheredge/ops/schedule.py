@@ -21,7 +21,7 @@ from ray.job_submission import JobSubmissionClient
 
 from aetheredge.kinds import MODEL_KINDS, ModelKind
 from aetheredge.ops.entrypoints import DRIFT_JOB, job_argv
-from aetheredge.ops.ray_jobs import recent_retrain_command, submit_job, submit_retrain_once
+from aetheredge.ops.ray_jobs import policy_retrain_command, submit_job, submit_retrain_once
 from aetheredge.settings import Settings
 
 DRIFT_KEY = "aetheredge.drift"  # job metadata: the model kind a drift job checks
@@ -53,7 +53,7 @@ def tasks(settings: Settings) -> list[Task]:
 def submit(task: Task, settings: Settings, client: JobSubmissionClient) -> str:
     """Submit ``task`` as a Ray job; what happened, as one line."""
     if task.action == "retrain":
-        argv = recent_retrain_command(settings, task.kind)
+        argv = policy_retrain_command(settings, task.kind)
         job, blocking = submit_retrain_once(settings, client, task.kind, argv)
         return f"submitted {job}" if job else f"skipped: retraining {blocking} still on its way"
     argv = job_argv(DRIFT_JOB, "--model", task.kind)

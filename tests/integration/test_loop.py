@@ -100,7 +100,7 @@ def test_oversized_batch_and_unknown_route_are_4xx(service):
 
 def test_retrain_job_promotes_and_the_service_swaps_version(platform, service):
     settings, dashboard = platform
-    argv = retrain_command("cost", rows=60_000, seed=1, n_estimators=30)
+    argv = retrain_command("cost", source="synthetic", rows=60_000, seed=1, n_estimators=30)
     _, status, logs = submit_and_wait(settings, dashboard, argv)
     assert status == "SUCCEEDED", logs[-3000:]
     summary = job_result(logs)

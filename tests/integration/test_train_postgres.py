@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from aetheredge.artifacts.registry import Registry
-from aetheredge.datasets.frames import Window
+from aetheredge.datasets.policy import Window
 from aetheredge.datasets.postgres import dataset
 from aetheredge.datasets.synthetic import cost_usage, telemetry
 from aetheredge.features.schema import (

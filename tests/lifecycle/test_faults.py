@@ -13,7 +13,7 @@ from train.faults import ENV
 
 pytestmark = pytest.mark.integration
 # 20 trees on 2 workers, 5 per round: each worker checkpoints twice.
-JOB = retrain_command("cost", rows=20_000, seed=7, workers=2, n_estimators=20)
+JOB = retrain_command("cost", source="synthetic", rows=20_000, seed=7, workers=2, n_estimators=20)
 ROUNDS = {"AETHER_TRAIN_TREES_PER_ROUND": "5"}
 
 

@@ -1,0 +1,48 @@
+"""The retraining policy: what a retraining reads when nobody says otherwise.
+
+One policy, from the settings (``AETHER_RETRAIN_SOURCE``, ``AETHER_RETRAIN_DAYS``,
+``AETHER_RETRAIN_ROWS``: by default the newest 200,000 rows of the last 7 days in
+PostgreSQL), for every retraining: ``aetheredge train``, ``python -m jobs.retrain``, the
+local schedule, drift-triggered retraining and the Kubernetes schedules, whose pods
+read the same settings from their ConfigMap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aetheredge.settings import Settings
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time window a ``postgres`` source reads, ``[since, until)``."""
+
+    since: datetime
+    until: datetime
+
+    @classmethod
+    def last(cls, days: float, until: datetime | None = None) -> Window:
+        end = until or datetime.now(UTC)
+        return cls(end - timedelta(days=days), end)
+
+
+@dataclass(frozen=True)
+class RetrainPolicy:
+    """Where a retraining reads (``postgres``, ``synthetic`` or a Parquet path), how many
+    days back (for ``postgres``) and at most how many rows (the newest)."""
+
+    source: str
+    days: float
+    rows: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> RetrainPolicy:
+        return cls(settings.retrain_source, settings.retrain_days, settings.retrain_rows)
+
+    def window(self, since: datetime | None = None, until: datetime | None = None) -> Window:
+        """``[since, until)``, each bound defaulting to the policy's: ``days`` back from
+        ``until``, which defaults to now."""
+        last = Window.last(self.days, until)
+        return Window(since or last.since, last.until)
