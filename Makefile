@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 
-.PHONY: install demo up down status test docs docs-serve fuzz soak bench bench-data bench-eval lint format clean
+.PHONY: install demo up down status test docs docs-serve manifests fuzz soak bench bench-data bench-eval lint format clean
 
 # --compile-bytecode: uv, unlike pip, writes no .pyc by default, and where
 # PYTHONDONTWRITEBYTECODE is set nothing ever does, so every Ray worker, replica and
@@ -49,6 +49,9 @@ test: install $(CHECKOV_VENV)/.installed  ## lint, import contracts, docs build,
 	$(BIN)/lint-imports
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(abspath site)
 	AETHER_CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov $(BIN)/pytest
+
+manifests: install  ## regenerate each RayService's serveConfigV2 from the code and its settings
+	$(BIN)/python -m aetheredge.ops.kubernetes.serve_config
 
 docs: install  ## the documentation site, into site/ (reference pages generated from the code)
 	$(BIN)/mkdocs build --strict --site-dir $(abspath site)

@@ -156,11 +156,11 @@ def _secure(schema: dict[str, Any]) -> None:
 api.openapi = _openapi  # type: ignore[method-assign]
 
 
-@serve.deployment(
-    max_ongoing_requests=128,
-    user_config={"versions": {}},
-    autoscaling_config={"min_replicas": 1, "max_replicas": 2, "target_ongoing_requests": 32},
-)
+# Replicas, autoscaling and limits come from the Serve config, built in one place
+# (aetheredge/ops/deployment.py) for `aetheredge up` and the manifests alike. The
+# default user_config makes Serve call reconfigure(), which loads the models, even
+# when the app is run without a config.
+@serve.deployment(user_config={"versions": {}})
 @serve.ingress(api)
 class Scorer:
     """Scores anomaly and cost requests (``/v1`` and the Open Inference Protocol)."""

@@ -25,55 +25,75 @@ DEPLOYMENT = "Scorer"
 HEALTH_CHECK_PERIOD_S = 2.0
 
 
+TUNING = (
+    "batch_max_size",
+    "batch_wait_s",
+    "batch_bypass_rows",
+    "inference_threads",
+    "prediction_log",
+)
+
+
+def scorer_deployment(settings: Settings, versions: dict[ModelKind, str | None]) -> dict[str, Any]:
+    """The options of the one deployment, ``Scorer``: every one of them comes from here,
+    for ``aetheredge up`` and for the manifests' ``serveConfigV2`` alike."""
+    return {
+        "name": DEPLOYMENT,
+        "ray_actor_options": {"num_cpus": settings.serve_replica_cpus},
+        "logging_config": {"enable_access_log": settings.serve_access_log},
+        # A batch can never hold more requests than a replica accepts.
+        "max_ongoing_requests": max(settings.max_ongoing_requests, settings.batch_max_size),
+        "health_check_period_s": HEALTH_CHECK_PERIOD_S,
+        "autoscaling_config": {
+            "min_replicas": settings.serve_min_replicas,
+            "max_replicas": settings.serve_max_replicas,
+            "target_ongoing_requests": settings.batch_max_size // 2 or 1,
+        },
+        "user_config": {
+            "versions": {kind: versions.get(kind) for kind in MODEL_KINDS},
+            "tuning": {k: getattr(settings, k) for k in TUNING},
+        },
+    }
+
+
+def application(
+    settings: Settings, versions: dict[ModelKind, str | None], env: bool = True
+) -> dict[str, Any]:
+    """The Serve application; with ``env``, it carries this process's settings to the
+    replicas (on Kubernetes the pods read them from their ConfigMap instead)."""
+    app: dict[str, Any] = {
+        "name": settings.serve_app_name,
+        "route_prefix": "/",
+        "import_path": SERVE_APP,
+    }
+    if env:
+        app["runtime_env"] = {"env_vars": settings.child_env()}
+    app["deployments"] = [scorer_deployment(settings, versions)]
+    return app
+
+
 def serve_config(
     settings: Settings,
     versions: dict[ModelKind, str | None],
     extra_applications: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The Serve config (``ServeDeploySchema``) for the application serving ``versions``.
-
-    ``extra_applications`` are deployed beside it (benchmarks add a baseline app).
-    """
-    tuning = (
-        "batch_max_size",
-        "batch_wait_s",
-        "batch_bypass_rows",
-        "inference_threads",
-        "prediction_log",
-    )
+    """The Serve config (``ServeDeploySchema``) for the application serving ``versions``
+    on the local cluster. ``extra_applications`` are deployed beside it (benchmarks add
+    a baseline app)."""
     return {
         "proxy_location": "HeadOnly",
         "http_options": {"host": settings.serve_host, "port": settings.serve_port},
-        "applications": [
-            {
-                "name": settings.serve_app_name,
-                "route_prefix": "/",
-                "import_path": SERVE_APP,
-                "runtime_env": {"env_vars": settings.child_env()},
-                "deployments": [
-                    {
-                        "name": DEPLOYMENT,
-                        "ray_actor_options": {"num_cpus": settings.serve_replica_cpus},
-                        "logging_config": {"enable_access_log": settings.serve_access_log},
-                        # A batch can never hold more requests than a replica accepts.
-                        "max_ongoing_requests": max(
-                            settings.max_ongoing_requests, settings.batch_max_size
-                        ),
-                        "health_check_period_s": HEALTH_CHECK_PERIOD_S,
-                        "autoscaling_config": {
-                            "min_replicas": settings.serve_min_replicas,
-                            "max_replicas": settings.serve_max_replicas,
-                            "target_ongoing_requests": settings.batch_max_size // 2 or 1,
-                        },
-                        "user_config": {
-                            "versions": {kind: versions.get(kind) for kind in MODEL_KINDS},
-                            "tuning": {k: getattr(settings, k) for k in tuning},
-                        },
-                    }
-                ],
-            },
-            *extra_applications,
-        ],
+        "applications": [application(settings, versions), *extra_applications],
+    }
+
+
+def kubernetes_serve_config(settings: Settings) -> dict[str, Any]:
+    """A RayService's ``serveConfigV2``, for the settings its pods read: every replica
+    follows the champions, and every node runs a proxy."""
+    return {
+        "proxy_location": "EveryNode",
+        "http_options": {"host": settings.serve_host, "port": settings.serve_port},
+        "applications": [application(settings, dict.fromkeys(MODEL_KINDS), env=False)],
     }
 
 

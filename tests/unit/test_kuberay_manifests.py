@@ -8,9 +8,10 @@ import pytest
 import yaml
 
 from aetheredge.ops.cluster import HAPROXY_RETRY_ON
-from aetheredge.ops.deployment import HEALTH_CHECK_PERIOD_S
+from aetheredge.ops.deployment import HEALTH_CHECK_PERIOD_S, kubernetes_serve_config
 from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, problems, render, retrain_job
 from aetheredge.ops.kubernetes.scan import Scan, scan
+from aetheredge.ops.kubernetes.serve_config import generated, settings_of
 from aetheredge.settings import Settings
 from aetheredge.settings.sources import DEFAULT_SECRETS_DIR as SECRETS_DIR
 from tests.support.k8s import skip_without_checkov, skip_without_kubectl
@@ -141,6 +142,35 @@ def test_serving_shape(rendered):
     assert deployment["health_check_period_s"] == HEALTH_CHECK_PERIOD_S
 
 
+def test_serve_config_is_what_the_code_builds_from_the_settings(rendered):
+    """Every option in serveConfigV2 comes from aetheredge/ops/deployment.py and the
+    settings the pods read: no hand-kept copy can drift from them."""
+    _, objects = rendered
+    config = yaml.safe_load(_one(objects, "RayService")["spec"]["serveConfigV2"])
+    assert config == kubernetes_serve_config(settings_of(objects))
+
+
+def test_generated_manifests_are_current():
+    stale = [str(p) for p, text in generated().items() if p.read_text() != text]
+    assert stale == [], "run `make manifests`"
+
+
+def test_scorer_replicas_fit_the_worker_pods(rendered):
+    """Serve never asks for more replicas than the scorer pods can hold, and every scorer
+    pod the autoscaler keeps can take a replica."""
+    _, objects = rendered
+    service = _one(objects, "RayService")
+    (deployment,) = yaml.safe_load(service["spec"]["serveConfigV2"])["applications"][0][
+        "deployments"
+    ]
+    bounds = deployment["autoscaling_config"]
+    cpus = deployment["ray_actor_options"]["num_cpus"]
+    group = service["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]
+    pod_cpus = float(group["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"])
+    assert bounds["max_replicas"] * cpus <= group["maxReplicas"] * pod_cpus
+    assert bounds["min_replicas"] >= group["minReplicas"] >= 1
+
+
 def test_redis_keeps_an_append_only_file():
     objects = render(KUBERAY / "overlays" / "production")
     redis = next(
@@ -183,7 +213,9 @@ def test_production_scales_furthest():
     for env in ENVIRONMENTS:
         service = _one(render(KUBERAY / "overlays" / env), "RayService")
         group = service["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]
-        bounds[env] = (group["minReplicas"], group["maxReplicas"])
+        config = yaml.safe_load(service["spec"]["serveConfigV2"])
+        replicas = config["applications"][0]["deployments"][0]["autoscaling_config"]
+        bounds[env] = (group["minReplicas"], group["maxReplicas"], replicas["max_replicas"])
     assert bounds["development"] < bounds["staging"] < bounds["production"]
 
 
