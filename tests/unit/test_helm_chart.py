@@ -72,7 +72,12 @@ def test_values_reach_the_objects():
         {
             "secrets": {"name": "edge-credentials"},
             "images": [{"name": "ghcr.io/aetheredge/aetheredge", "digest": digest}],
-            "settings": {"AETHER_RETRAIN_SCHEDULE": "15 2 * * 1", "AETHER_MODEL_POLL_S": 5},
+            "settings": {
+                "AETHER_RETRAIN_SCHEDULE": "15 2 * * 1",
+                "AETHER_DRIFT_SCHEDULE": "5 * * * *",
+                "AETHER_MODEL_POLL_S": 5,
+                "AETHER_SERVE_MAX_REPLICAS": 6,
+            },
             "retraining": {"scheduler": "CronJob", "trainers": 3},
         },
     )
@@ -83,8 +88,12 @@ def test_values_reach_the_objects():
     assert "ghcr.io/aetheredge/aetheredge:0.1.0" not in text
     assert f"ghcr.io/aetheredge/aetheredge@{digest}" in text
     assert "image: postgres:15-alpine" in text  # other images untouched
-    kinds = {o["kind"]: o for o in objects}
-    assert "RayCronJob" not in kinds and kinds["CronJob"]["spec"]["schedule"] == "15 2 * * 1"
+    assert not [o for o in objects if o["kind"] == "RayCronJob"]
+    crons = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "CronJob"}
+    assert crons["aetheredge-retrain"]["schedule"] == "15 2 * * 1"
+    assert crons["aetheredge-drift"]["schedule"] == "5 * * * *"
+    (service,) = [o for o in objects if o["kind"] == "RayService"]
+    assert "      max_replicas: 6\n" in service["spec"]["serveConfigV2"]
     job = retrain_job(objects)["spec"]["rayClusterSpec"]["workerGroupSpecs"][0]
     assert (job["replicas"], job["minReplicas"], job["maxReplicas"]) == (3, 3, 3)
     settings = next(o for o in objects if o["metadata"]["name"] == "aetheredge-settings")

@@ -3,17 +3,20 @@ KubeRay CRD schemas, operator rules, Ray's Serve config schema, Kubernetes API s
 
 import copy
 import json
+import shlex
 
 import pytest
 import yaml
 
 from aetheredge.ops.cluster import HAPROXY_RETRY_ON
 from aetheredge.ops.deployment import HEALTH_CHECK_PERIOD_S, kubernetes_serve_config
+from aetheredge.ops.entrypoints import DRIFT_JOB, RETRAIN_JOB
 from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, problems, render, retrain_job
 from aetheredge.ops.kubernetes.scan import Scan, scan
-from aetheredge.ops.kubernetes.serve_config import generated, settings_of
+from aetheredge.ops.kubernetes.serve_config import declared, generated, settings_of
 from aetheredge.settings import Settings
 from aetheredge.settings.sources import DEFAULT_SECRETS_DIR as SECRETS_DIR
+from jobs import drift, retrain
 from tests.support.k8s import skip_without_checkov, skip_without_kubectl
 
 skip_without_kubectl()
@@ -54,7 +57,7 @@ def test_every_overlay_renders_valid_objects(rendered):
         "Ingress",
         "PodMonitor",
     }
-    assert kinds.count("RayCronJob") + kinds.count("CronJob") == 1  # one schedule
+    assert kinds.count("RayCronJob") + kinds.count("CronJob") == 2  # retraining, drift
     assert all(o["metadata"]["namespace"].startswith("aetheredge") for o in objects)
     assert [str(p) for p in problems(objects)] == []
 
@@ -181,31 +184,61 @@ def test_redis_keeps_an_append_only_file():
     assert redis["spec"]["volumeClaimTemplates"]
 
 
-def test_scheduled_retraining_matches_the_job_and_the_settings(rendered):
-    """The scheduled job is the shipped RayJob template, on the settings' cron; the template
-    itself is never applied (it would retrain at every install)."""
+SCHEDULES = {
+    "aetheredge-retrain": "AETHER_RETRAIN_SCHEDULE",
+    "aetheredge-drift": "AETHER_DRIFT_SCHEDULE",
+}
+
+
+def _scheduled(objects: list[dict]) -> dict[str, tuple[str, dict]]:
+    """Each schedule's cron expression and the RayJob spec it starts, whichever of
+    RayCronJob and plain CronJob runs it."""
+    found = {}
+    for cron in (o for o in objects if o["kind"] == "RayCronJob"):
+        found[cron["metadata"]["name"]] = (cron["spec"]["schedule"], cron["spec"]["jobTemplate"])
+    jobs = next(o for o in objects if o["metadata"]["name"] == "aetheredge-jobs")["data"]
+    for plain in (o for o in objects if o["kind"] == "CronJob"):
+        pod = plain["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        (volume,) = [v for v in pod["volumes"] if "configMap" in v]
+        source = next(o for o in objects if o["metadata"]["name"] == volume["configMap"]["name"])
+        created = yaml.safe_load(source["data"]["rayjob.yaml"])
+        assert created["kind"] == "RayJob"
+        assert "  name: aetheredge-retrain" in source["data"]["rayjob.yaml"].splitlines()
+        env = {e["name"]: e for e in pod["containers"][0]["env"]}
+        name = plain["metadata"]["name"]
+        assert env["SCHEDULE"]["value"] == name  # the RayJobs it creates are named for it
+        assert env["ENTRYPOINT"]["valueFrom"]["configMapKeyRef"]["key"] == name
+        spec = created["spec"] | ({"entrypoint": jobs[name]} if name in jobs else {})
+        found[name] = (plain["spec"]["schedule"], spec)
+    return found
+
+
+def test_both_models_are_retrained_and_checked_on_the_settings_schedules(rendered):
+    """Retraining and drift checks, each of every model, on the settings' cron: each
+    job is the shipped RayJob template (never applied itself: it would retrain at every
+    install), and what each runs parses with its job's own command line."""
     _, objects = rendered
     assert not [o for o in objects if o["kind"] == "RayJob"]
-    job = retrain_job(objects)
-    assert [str(p) for p in problems([job])] == []
-    settings = next(o for o in objects if o["metadata"]["name"] == "aetheredge-settings")
-    schedule = settings["data"]["AETHER_RETRAIN_SCHEDULE"]
-    assert schedule == Settings().retrain_schedule
-    crons = [o for o in objects if o["kind"] == "RayCronJob"]
-    if crons:
-        (cron,) = crons
-        assert cron["spec"]["schedule"] == schedule
-        assert cron["spec"]["jobTemplate"] == job["spec"]
-        return
-    # no alpha feature gate: a plain CronJob creating that RayJob
-    plain = _one(objects, "CronJob")
-    assert plain["spec"]["schedule"] == schedule
-    pod = plain["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    (volume,) = [v for v in pod["volumes"] if "configMap" in v]
-    source = next(o for o in objects if o["metadata"]["name"] == volume["configMap"]["name"])
-    created = yaml.safe_load(source["data"]["rayjob.yaml"])
-    assert created["kind"] == "RayJob" and created["spec"] == job["spec"]
-    assert "  name: aetheredge-retrain" in source["data"]["rayjob.yaml"].splitlines()
+    template = retrain_job(objects)
+    assert [str(p) for p in problems([template])] == []
+    settings = next(o for o in objects if o["metadata"]["name"] == "aetheredge-settings")["data"]
+    scheduled = _scheduled(objects)
+    assert sorted(scheduled) == sorted(SCHEDULES)
+    for name, (schedule, spec) in scheduled.items():
+        assert schedule == settings[SCHEDULES[name]]
+        assert {k: v for k, v in spec.items() if k != "entrypoint"} == {
+            k: v for k, v in template["spec"].items() if k != "entrypoint"
+        }
+    retrain_argv = shlex.split(scheduled["aetheredge-retrain"][1]["entrypoint"])
+    assert retrain_argv[:3] == ["python", "-m", RETRAIN_JOB]
+    args = retrain.parse_args(retrain_argv[3:])
+    assert args.model == "all" and args.source is None and args.rows is None  # the policy's
+    drift_argv = shlex.split(scheduled["aetheredge-drift"][1]["entrypoint"])
+    assert drift_argv[:3] == ["python", "-m", DRIFT_JOB]
+    checks = drift.parse_args(drift_argv[3:])
+    assert checks.model == "all" and checks.retrain_here  # the RayJob's cluster ends with it
+    policy = declared(settings)
+    assert (policy.retrain_source, policy.retrain_days) == ("postgres", 7.0)
 
 
 def test_production_scales_furthest():
