@@ -29,7 +29,7 @@ from ray.job_submission import JobSubmissionClient
 from ray.util.metrics import Gauge
 
 from aetheredge.artifacts.reference import DriftReport
-from aetheredge.datasets.policy import Window
+from aetheredge.datasets.policy import RetrainPolicy, Window
 from aetheredge.kinds import ModelKind
 from aetheredge.lifecycle import drift, events
 from aetheredge.ops.cluster import connect
@@ -89,7 +89,7 @@ def retrain(
 ) -> dict[str, str | None]:
     """Submit one retraining job for ``kind`` unless one is already on its way."""
     argv = policy_retrain_command(
-        settings, kind, rows=args.retrain_rows, n_estimators=args.n_estimators
+        settings, kind, {"rows": args.retrain_rows}, n_estimators=args.n_estimators
     )
     client = JobSubmissionClient(args.dashboard)
     submitted, blocking = submit_retrain_once(settings, client, kind, argv)
@@ -120,9 +120,8 @@ def check(settings: Settings, kind: ModelKind, args: argparse.Namespace, window:
         if args.retrain_here:
             details = {"trigger": "drift", "drifted": report.drifted, "in": "drift job"}
             events.record(settings, kind, "retrain", None, report.version, details)
-            completed = retrain_here(
-                settings, kind, rows=args.retrain_rows, n_estimators=args.n_estimators
-            )
+            read = RetrainPolicy.of(settings).read(rows=args.retrain_rows)
+            completed = retrain_here(settings, kind, read, n_estimators=args.n_estimators)
             outcome["retrained_here"] = completed
         elif not args.no_retrain:
             outcome |= retrain(settings, kind, args, report)

@@ -21,9 +21,9 @@ import json
 import logging
 import sys
 import time
-from datetime import datetime
+from typing import Any
 
-from aetheredge.datasets.policy import RetrainPolicy
+from aetheredge.datasets.policy import Read, RetrainPolicy
 from aetheredge.kinds import ModelKind
 from aetheredge.ops.ray_jobs import RESULT_MARKER
 from aetheredge.serving.metrics import job_outcome
@@ -57,32 +57,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(
-    settings: Settings,
-    kind: ModelKind,
-    *,
-    source: str | None = None,
-    rows: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    seed: int = 0,
-    workers: int | None = None,
-    n_estimators: int | None = None,
-) -> bool:
-    """Retrain ``kind`` by the policy, where the arguments do not override it; print its
-    summary and count its outcome. Whether it completed."""
-    policy = RetrainPolicy.of(settings)
-    source = source or policy.source
+def run(settings: Settings, kind: ModelKind, read: Read, **options: Any) -> bool:
+    """Retrain ``kind`` on what ``read`` says (``options``: seed, workers, n_estimators);
+    print its summary and count its outcome. Whether it completed."""
+    trees = options.pop("n_estimators", None)
     try:
         result = retrain(
             kind,
-            source=source,
-            rows=rows or policy.rows,
-            seed=seed,
-            workers=workers,
-            params={} if n_estimators is None else {"n_estimators": n_estimators},
+            source=read.source,
+            rows=read.rows,
+            window=read.window,
+            params={} if trees is None else {"n_estimators": trees},
             settings=settings,
-            window=policy.window(since, until) if source == "postgres" else None,
+            **options,
         )
     except Exception as exc:
         log.exception("%s: retraining failed", kind)
@@ -98,16 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings()
-    options = {
-        "source": args.source,
-        "rows": args.rows,
-        "since": args.since,
-        "until": args.until,
-        "seed": args.seed,
-        "workers": args.workers,
-        "n_estimators": args.n_estimators,
-    }
-    completed = [run(settings, kind, **options) for kind in kinds(args.model)]
+    read = RetrainPolicy.of(settings).read(args.source, args.rows, args.since, args.until)
+    options = {"seed": args.seed, "workers": args.workers, "n_estimators": args.n_estimators}
+    completed = [run(settings, kind, read, **options) for kind in kinds(args.model)]
     time.sleep(settings.metrics_linger_s if args.linger is None else args.linger)
     return 0 if all(completed) else 1
 

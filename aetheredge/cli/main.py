@@ -121,7 +121,8 @@ def _train_job(settings: Settings, cluster: LocalCluster, kind: ModelKind, **job
     ``job`` does not say otherwise; return its JSON summary."""
     from aetheredge.ops.ray_jobs import RETRAIN_KEY, policy_retrain_command
 
-    argv = policy_retrain_command(settings, kind, **job)  # type: ignore[arg-type]
+    read = {k: job.pop(k) for k in ("source", "rows", "since", "until") if k in job}
+    argv = policy_retrain_command(settings, kind, read, **job)  # type: ignore[arg-type]
     summary = _follow(settings, cluster, kind, argv=argv, metadata={RETRAIN_KEY: kind})
     _verdict(summary)
     return summary

@@ -29,6 +29,16 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Read:
+    """What one retraining reads: a source, at most ``rows`` of it, and for ``postgres``
+    the window."""
+
+    source: str
+    rows: int
+    window: Window | None
+
+
+@dataclass(frozen=True)
 class RetrainPolicy:
     """Where a retraining reads (``postgres``, ``synthetic`` or a Parquet path), how many
     days back (for ``postgres``) and at most how many rows (the newest)."""
@@ -46,3 +56,15 @@ class RetrainPolicy:
         ``until``, which defaults to now."""
         last = Window.last(self.days, until)
         return Window(since or last.since, last.until)
+
+    def read(
+        self,
+        source: str | None = None,
+        rows: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Read:
+        """What a retraining reads: the policy, where the arguments do not override it."""
+        source = source or self.source
+        window = self.window(since, until) if source == "postgres" else None
+        return Read(source, rows or self.rows, window)

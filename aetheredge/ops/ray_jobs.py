@@ -67,25 +67,25 @@ def retrain_command(
 
 
 def policy_retrain_command(
-    settings: Settings,
-    kind: ModelKind,
-    *,
-    source: str | None = None,
-    rows: int | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    **options: int | None,
+    settings: Settings, kind: ModelKind, read: dict[str, Any] | None = None, **options: int | None
 ) -> list[str]:
-    """The argv of a retrain by the settings' retraining policy, where the arguments do
-    not override it: ``aetheredge train``, the schedule and drift all retrain so. The
-    policy is resolved here, so the job reads what the submitter's settings say."""
-    policy = RetrainPolicy.of(settings)
-    source = source or policy.source
-    if source == "postgres" and since is None:
-        end = datetime.fromisoformat(until) if until else None
-        since = policy.window(until=end).since.isoformat()
+    """The argv of a retrain by the settings' retraining policy, where ``read`` (source,
+    rows, since and until, as ISO 8601) does not override it: ``aetheredge train``, the
+    schedule and drift all retrain so. The policy is resolved here, so the job reads
+    what the submitter's settings say."""
+    given = {k: v for k, v in (read or {}).items() if v is not None}
+    for bound in ("since", "until"):
+        if bound in given:
+            given[bound] = datetime.fromisoformat(given[bound])
+    what = RetrainPolicy.of(settings).read(**given)
+    window = what.window
     return retrain_command(
-        kind, source=source, rows=rows or policy.rows, since=since, until=until, **options
+        kind,
+        source=what.source,
+        rows=what.rows,
+        since=window.since.isoformat() if window else None,
+        until=window.until.isoformat() if window and "until" in given else None,
+        **options,
     )
 
 

@@ -24,14 +24,16 @@ from pydantic_settings import (
 )
 
 from aetheredge.kinds import ModelKind
-from aetheredge.settings.ingest import IngestSettings
-from aetheredge.settings.lifecycle import LifecycleSettings
-from aetheredge.settings.registry import RegistrySettings
-from aetheredge.settings.security import SecuritySettings
-from aetheredge.settings.serving import ServingSettings
+from aetheredge.settings.groups import (
+    IngestSettings,
+    LifecycleSettings,
+    RegistrySettings,
+    SecuritySettings,
+    ServingSettings,
+    StoreSettings,
+    TrainingSettings,
+)
 from aetheredge.settings.sources import secrets_dir
-from aetheredge.settings.stores import StoreSettings
-from aetheredge.settings.training import TrainingSettings
 
 # The groups in the order the reference documents them.
 GROUPS: tuple[type[BaseModel], ...] = (
@@ -48,9 +50,9 @@ GROUPS: tuple[type[BaseModel], ...] = (
 class Settings(*GROUPS, BaseSettings):  # type: ignore[misc]
     """Platform configuration; each field is ``AETHER_<FIELD>`` in the environment.
 
-    Its fields are grouped by the component that reads them, one module each
-    (:data:`GROUPS`); every group is part of this one class, so one object configures
-    a whole process.
+    Its fields are grouped by the component that reads them
+    (:mod:`aetheredge.settings.groups`, :data:`GROUPS`); every group is part of this
+    one class, so one object configures a whole process.
     """
 
     model_config = SettingsConfigDict(env_prefix="AETHER_", extra="ignore")

@@ -1,11 +1,10 @@
-"""Who may call what: the API keys a service accepts, the one a client presents, the rate
-limit, and the shape of a configured key (``AETHER_API_KEYS``)."""
+"""The shape of a configured API key (``AETHER_API_KEYS``) and the scopes it may hold."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 
 Scope = Literal["score", "ingest", "admin"]
 
@@ -20,26 +19,3 @@ class ApiKey(BaseModel):
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes or "admin" in self.scopes
-
-
-class SecuritySettings(BaseModel):
-    """API keys and the per-key rate limit."""
-
-    api_keys: list[ApiKey] = Field(
-        default_factory=list,
-        description="JSON list of {name, sha256, scopes}; `aetheredge keys new` makes one. "
-        "Empty: the API is open (a warning says so).",
-    )
-    require_api_keys: bool = Field(
-        default=False, description="Refuse to serve without API keys (set in Kubernetes)."
-    )
-    api_key: SecretStr | None = Field(
-        default=None,
-        description="The key this side presents (CLI, client) to a service that wants one.",
-    )
-    rate_limit_rps: float = Field(
-        default=100.0, ge=0.0, description="Requests per second per API key; 0: no limit."
-    )
-    rate_limit_burst: int = Field(
-        default=200, ge=1, description="Requests a key may send at once after a quiet spell."
-    )

@@ -29,9 +29,11 @@ def test_by_default_a_retrain_reads_the_settings_window_of_postgres():
 
 def test_arguments_override_the_policy_and_the_window_ends_where_asked():
     settings = Settings(retrain_days=2)
-    found = flags(policy_retrain_command(settings, "anomaly", until="2026-11-20T00:00:00+00:00"))
+    found = flags(
+        policy_retrain_command(settings, "anomaly", {"until": "2026-11-20T00:00:00+00:00"})
+    )
     assert found["--since"] == "2026-11-18T00:00:00+00:00"
-    found = flags(policy_retrain_command(settings, "anomaly", source="synthetic", rows=9))
+    found = flags(policy_retrain_command(settings, "anomaly", {"source": "synthetic", "rows": 9}))
     assert (found["--source"], found["--rows"]) == ("synthetic", "9") and "--since" not in found
 
 
