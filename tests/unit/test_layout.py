@@ -132,3 +132,14 @@ def test_test_modules_share_code_only_through_tests_support():
             if bad or (isinstance(node, ast.ImportFrom) and node.level > 0):
                 offenders.setdefault(str(path.relative_to(ROOT)), []).extend(bad or ["relative"])
     assert offenders == {}
+
+
+def test_unit_tests_are_laid_out_like_the_code():
+    """``tests/unit/<package>/`` holds the tests of ``aetheredge/<package>/`` (or of the
+    ``serve``, ``train`` and ``evaluation`` layers); nothing else nests there."""
+    unit = ROOT / "tests" / "unit"
+    folders = {p.parent.relative_to(unit) for p in unit.rglob("test_*.py")} - {Path(".")}
+    assert folders
+    for folder in folders:
+        layer = folder.parts[0] in ("serve", "train", "evaluation")
+        assert (ROOT / folder if layer else ROOT / "aetheredge" / folder).is_dir(), folder

@@ -17,7 +17,7 @@ import pytest
 from aetheredge.artifacts.registry import Registry
 from aetheredge.serving.runtime import runtime_for
 
-STORED = Path(__file__).resolve().parents[1] / "data" / "versions-0.1.0"
+STORED = Path(__file__).resolve().parents[2] / "data" / "versions-0.1.0"
 
 
 def register_stored(registry: Registry, kind: str) -> str:

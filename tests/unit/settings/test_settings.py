@@ -8,7 +8,7 @@ import pytest
 from aetheredge.settings import GROUPS, Settings
 from aetheredge.settings.sources import redacted
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(

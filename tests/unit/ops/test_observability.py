@@ -11,7 +11,7 @@ import pytest
 from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, render
 from tests.support.k8s import skip_without_kubectl
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DASHBOARD = KUBERAY / "base" / "dashboards" / "aetheredge.json"
 GRAFANA_MACROS = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
 
