@@ -109,7 +109,7 @@ def check(settings: Settings, kind: ModelKind, args: argparse.Namespace, window:
         report = drift.check(settings, kind, window)
     except Exception as exc:
         log.exception("%s: drift check failed", kind)
-        print(f"drift check of {kind} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"drift check failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return False
     log.info("%s v%s: %s", kind, report.version, report.summary())
     export(report)

@@ -73,7 +73,7 @@ def run(settings: Settings, kind: ModelKind, read: Read, **options: Any) -> bool
         )
     except Exception as exc:
         log.exception("%s: retraining failed", kind)
-        print(f"retrain {kind} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"retrain failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         job_outcome("retrain", kind, "failed")
         return False
     print(f"{RESULT_MARKER} {json.dumps(result.summary())}", flush=True)
