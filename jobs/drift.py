@@ -46,8 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hours", type=float, default=None, help="window: the last HOURS")
     parser.add_argument("--since", type=when, default=None, help="window start (ISO 8601)")
     parser.add_argument("--until", type=when, default=None, help="window end, excluded")
-    parser.add_argument("--no-retrain", action="store_true", help="report and alarm only")
-    parser.add_argument(
+    retraining = parser.add_mutually_exclusive_group()
+    retraining.add_argument("--no-retrain", action="store_true", help="report and alarm only")
+    retraining.add_argument(
         "--retrain-here", action="store_true", help="retrain in this job, not as a new one"
     )
     parser.add_argument("--dashboard", default=None, help="Jobs API; default: this cluster's")
@@ -121,8 +122,9 @@ def check(settings: Settings, kind: ModelKind, args: argparse.Namespace, window:
             details = {"trigger": "drift", "drifted": report.drifted, "in": "drift job"}
             events.record(settings, kind, "retrain", None, report.version, details)
             read = RetrainPolicy.of(settings).read(rows=args.retrain_rows)
-            completed = retrain_here(settings, kind, read, n_estimators=args.n_estimators)
-            outcome["retrained_here"] = completed
+            retrained = retrain_here(settings, kind, read, n_estimators=args.n_estimators)
+            outcome["retrained_here"] = retrained
+            completed = retrained != "failed"
         elif not args.no_retrain:
             outcome |= retrain(settings, kind, args, report)
     print(f"{RESULT_MARKER} {json.dumps(report.to_dict() | outcome)}", flush=True)

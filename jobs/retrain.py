@@ -10,8 +10,9 @@ What it reads defaults to the retraining policy (:mod:`aetheredge.datasets.polic
 retrains each model in turn, as the Kubernetes schedule does. Prints each model's
 summary as one JSON line after ``RESULT_MARKER``; exits 0 when every run completed
 (promoted or not), 1 when one failed (the reason on stderr, that champion as it was).
+A model another retraining is training already is skipped (:mod:`aetheredge.lifecycle.lock`).
 Each run counts ``aetheredge_jobs{job="retrain"}`` with its outcome (promoted, rejected,
-failed), and the job stays up ``--linger`` seconds so that Ray exports them.
+failed, skipped), and the job stays up ``--linger`` seconds so that Ray exports them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from aetheredge.datasets.policy import Read, RetrainPolicy
 from aetheredge.kinds import ModelKind
+from aetheredge.lifecycle.lock import exclusive_retraining
 from aetheredge.ops.ray_jobs import RESULT_MARKER
 from aetheredge.serving.metrics import job_outcome
 from aetheredge.settings import Settings
@@ -57,9 +59,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(settings: Settings, kind: ModelKind, read: Read, **options: Any) -> bool:
-    """Retrain ``kind`` on what ``read`` says (``options``: seed, workers, n_estimators);
-    print its summary and count its outcome. Whether it completed."""
+def run(settings: Settings, kind: ModelKind, read: Read, **options: Any) -> str:
+    """Retrain ``kind`` on what ``read`` says (``options``: seed, workers, n_estimators),
+    unless another retraining of it is running; print its summary and count its
+    outcome, which it returns: promoted, rejected, failed or skipped."""
+    with exclusive_retraining(settings, kind) as ours:
+        if not ours:
+            reason = "another retraining of this model is running"
+            log.info("%s: skipped: %s", kind, reason)
+            print(f"{RESULT_MARKER} {json.dumps({'model': kind, 'skipped': reason})}", flush=True)
+            job_outcome("retrain", kind, "skipped")
+            return "skipped"
+        return _retrain(settings, kind, read, **options)
+
+
+def _retrain(settings: Settings, kind: ModelKind, read: Read, **options: Any) -> str:
     trees = options.pop("n_estimators", None)
     try:
         result = retrain(
@@ -75,10 +89,11 @@ def run(settings: Settings, kind: ModelKind, read: Read, **options: Any) -> bool
         log.exception("%s: retraining failed", kind)
         print(f"retrain failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         job_outcome("retrain", kind, "failed")
-        return False
+        return "failed"
     print(f"{RESULT_MARKER} {json.dumps(result.summary())}", flush=True)
-    job_outcome("retrain", kind, "promoted" if result.promoted else "rejected")
-    return True
+    outcome = "promoted" if result.promoted else "rejected"
+    job_outcome("retrain", kind, outcome)
+    return outcome
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,9 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     read = RetrainPolicy.of(settings).read(args.source, args.rows, args.since, args.until)
     options = {"seed": args.seed, "workers": args.workers, "n_estimators": args.n_estimators}
-    completed = [run(settings, kind, read, **options) for kind in kinds(args.model)]
+    outcomes = [run(settings, kind, read, **options) for kind in kinds(args.model)]
     time.sleep(settings.metrics_linger_s if args.linger is None else args.linger)
-    return 0 if all(completed) else 1
+    return 1 if "failed" in outcomes else 0
 
 
 if __name__ == "__main__":

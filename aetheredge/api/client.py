@@ -12,17 +12,12 @@ import httpx
 import pandas as pd
 
 from aetheredge.api import routes
-from aetheredge.api.v1 import ANOMALY_COLUMNS, COST_COLUMNS, MAX_ROWS
+from aetheredge.api.v1 import COLUMNS, MAX_ROWS
 from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.kinds import ModelKind
 from aetheredge.settings import Settings
 
 PARQUET = "application/vnd.apache.parquet"
-
-REQUEST_COLUMNS: dict[ModelKind, tuple[str, ...]] = {
-    "anomaly": ANOMALY_COLUMNS,
-    "cost": COST_COLUMNS,
-}
 
 
 class ServiceClient:
@@ -85,7 +80,7 @@ class ServiceClient:
 
         Yields one response body per request.
         """
-        keep = REQUEST_COLUMNS[kind]
+        keep = COLUMNS[kind]
         for start in range(0, len(rows), self.max_rows):
             chunk = [
                 {k: _plain(row[k]) for k in keep if k in row}

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from aetheredge.api.errors import RequestError
 
 
+def late_body(timeout_s: float) -> str:
+    """Why a body that did not arrive in time is refused (408)."""
+    return f"the body did not arrive within {timeout_s:g} s"
+
+
 @dataclass(frozen=True)
 class BodyLimit:
     """How large a request body may be, and how long it may take to arrive.
@@ -45,7 +50,7 @@ class BodyLimit:
         except TimeoutError:
             raise RequestError(  # the rest of the body may still come: end the connection
                 408,
-                {"detail": f"the body did not arrive within {self.timeout_s:g} s"},
+                {"detail": late_body(self.timeout_s)},
                 {"Connection": "close"},
             ) from None
         return b"".join(parts)

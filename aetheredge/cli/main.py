@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -129,6 +130,9 @@ def _train_job(settings: Settings, cluster: LocalCluster, kind: ModelKind, **job
 
 
 def _verdict(summary: dict) -> None:
+    if "skipped" in summary:
+        console.print(f"[yellow]![/] {summary['model']} skipped: {summary['skipped']}")
+        return
     mark = "[green]promoted[/]" if summary["promoted"] else "[yellow]rejected[/]"
     console.print(
         f"[green]✓[/] {summary['model']} v{summary['version']} {mark}: {summary['reason']}"
@@ -243,6 +247,16 @@ def status() -> None:
     console.print(f"Serving: {served if served else '[red]not answering[/]'}")
 
 
+def _iso_8601(value: str | None) -> str | None:
+    """``value`` if it is an ISO 8601 date or time (a usage error otherwise)."""
+    if value is not None:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"not an ISO 8601 date or time: {value!r}") from None
+    return value
+
+
 @app.command()
 def train(
     model: Kind = "all",
@@ -255,9 +269,12 @@ def train(
     workers: Annotated[int | None, typer.Option(help="Ray Train workers")] = None,
     n_estimators: Annotated[int | None, typer.Option(help="Trees in the forest")] = None,
     since: Annotated[
-        str | None, typer.Option(help="postgres: from (ISO 8601); AETHER_RETRAIN_DAYS ago")
+        str | None,
+        typer.Option(help="postgres: from (ISO 8601); AETHER_RETRAIN_DAYS ago", callback=_iso_8601),
     ] = None,
-    until: Annotated[str | None, typer.Option(help="postgres: until, excluded")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="postgres: until, excluded", callback=_iso_8601)
+    ] = None,
 ) -> None:
     """Retrain as a Ray job on the local cluster; promote only if it beats the champion.
 
@@ -290,7 +307,7 @@ def schedule_command(
     AETHER_RETRAIN_SCHEDULE and AETHER_DRIFT_SCHEDULE (cron, UTC) say when; each task
     is submitted as a Ray job. Ctrl-C stops.
     """
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from ray.job_submission import JobSubmissionClient
 

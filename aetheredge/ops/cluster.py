@@ -26,6 +26,7 @@ from ray._private.utils import read_ray_address
 from ray._raylet import Config, GcsClient
 from ray.dashboard.consts import DASHBOARD_AGENT_ADDR_NODE_ID_PREFIX
 
+from aetheredge.api.limits import late_body
 from aetheredge.settings import Settings
 
 RAY_PORT_AVOID = {6379}  # Redis owns it on our machines; never let Ray default to it
@@ -85,18 +86,37 @@ def connect(settings: Settings) -> None:
         )
 
 
-# A request HAProxy could not deliver, or whose replica died before answering (closed
-# with nothing sent back), goes to another replica: scoring and ingest are idempotent.
-# HAProxy replays only a request it held whole when it first sent it. By default it
-# forwards the headers before the body has arrived, and then drops the retry: a replica
-# killed under load cost 1-2 requests in 13 of 17 reproductions (a silent close of the
-# client's connection when the replica connection was reused, else a 502 that Ray's
-# errorfile turns into a 500), and none in 16 once HAProxy waits for the body. Ray
-# offers no setting for `option http-buffer-request` (HAProxyConfig.custom_defaults is
-# never rendered), but renders RAY_SERVE_HAPROXY_RETRY_ON verbatim into its `defaults`
-# section, so the option rides on a second line of it; tests/unit/test_haproxy.py
-# renders Ray's config and checks both lines are there and that HAProxy accepts it.
-HAPROXY_RETRY_ON = "conn-failure empty-response junk-response\n    option http-buffer-request"
+def haproxy_defaults(settings: Settings) -> str:
+    """What Serve's HAProxy adds to its ``defaults`` section, as RAY_SERVE_HAPROXY_RETRY_ON.
+
+    A request HAProxy could not deliver, or whose replica died before answering (closed
+    with nothing sent back), goes to another replica: scoring and ingest are idempotent.
+    HAProxy replays only a request it held whole when it first sent it. By default it
+    forwards the headers before the body has arrived, and then drops the retry: a
+    replica killed under load cost 1-2 requests in 13 of 17 reproductions (a silent
+    close of the client's connection when the replica connection was reused, else a
+    502 that Ray's errorfile turns into a 500), and none in 16 once HAProxy waits for
+    the body (``option http-buffer-request``; it holds up to its 16 KiB buffer, so a
+    larger body, a scoring request of more than about 100 rows, is still not replayed).
+
+    Waiting for the body moves the slow-client deadline from the replica to HAProxy:
+    ``timeout http-request`` is ``AETHER_BODY_TIMEOUT_S``, and its 408 carries the
+    replica's own JSON reason, under ``detail`` for ``/v1`` and ``error`` for V2.
+
+    Ray has no setting for these lines (HAProxyConfig.custom_defaults is never
+    rendered), but renders RAY_SERVE_HAPROXY_RETRY_ON verbatim into ``defaults``, so they
+    ride on it; ``tests/unit/ops/test_haproxy.py`` renders Ray's config and runs it.
+    """
+    reason = late_body(settings.body_timeout_s)
+    body = json.dumps({"detail": reason, "error": reason}).replace('"', '\\"')
+    return "\n    ".join(
+        (
+            "conn-failure empty-response junk-response",
+            "option http-buffer-request",
+            f"timeout http-request {round(settings.body_timeout_s * 1000)}ms",
+            f'http-error status 408 content-type application/json string "{body}"',
+        )
+    )
 
 
 def serve_env(settings: Settings) -> dict[str, str]:
@@ -117,7 +137,7 @@ def serve_env(settings: Settings) -> dict[str, str]:
             "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(base / "haproxy.cfg"),
             "RAY_SERVE_HAPROXY_METRICS_PORT": str(free_port()),
             "RAY_SERVE_HAPROXY_STATS_PORT": str(free_port()),
-            "RAY_SERVE_HAPROXY_RETRY_ON": HAPROXY_RETRY_ON,
+            "RAY_SERVE_HAPROXY_RETRY_ON": haproxy_defaults(settings),
         }
     return env
 
@@ -258,9 +278,11 @@ class LocalCluster:
         cluster.activate(settings)
         try:
             wait_for_job_agent(cluster.gcs_address, max(deadline - time.monotonic(), 1.0))
-        except TimeoutError as exc:
+        except BaseException as exc:  # Ctrl-C or an error too: leave no head running
             cluster.stop(settings)
-            raise RuntimeError(f"{exc}; see {log_file}") from exc
+            if isinstance(exc, TimeoutError):
+                raise RuntimeError(f"{exc}; see {log_file}") from exc
+            raise
         cls.state_file(settings).write_text(json.dumps(asdict(cluster)))
         return cluster
 

@@ -44,8 +44,6 @@ async def migrate_schema(settings: Settings) -> MigrationReport:
 
 async def drop_schema(settings: Settings) -> None:
     """Drop the configured schema and its Redis keys (tests, benchmarks, a fresh demo)."""
-    from aetheredge.stores.online import OnlineFeatures
-
     conn = await connect(settings)
     try:
         await conn.execute(f"DROP SCHEMA IF EXISTS {settings.database_schema} CASCADE")

@@ -14,7 +14,9 @@ from aetheredge.cli.main import app
 from aetheredge.datasets.frames import load_frame, split
 from aetheredge.lifecycle import champion, events
 from aetheredge.lifecycle.gates import decide
+from aetheredge.lifecycle.lock import exclusive_retraining
 from aetheredge.models import build_model
+from aetheredge.ops.cluster import free_port
 from aetheredge.serving.runtime import runtime_for
 from aetheredge.serving.swap import ModelSwapper
 
@@ -155,3 +157,25 @@ def test_pinned_kinds_stay_put_and_unknown_pins_fail(registry):
     assert asyncio.run(scenario()) == {}
     assert runtimes["cost"].version == "2"
     assert json.dumps(runtimes["cost"].card().model_dump())  # still a whole, loaded version
+
+
+def test_one_retraining_of_a_model_at_a_time(db_settings):
+    """While one process retrains a model, another is told to skip it; the other model,
+    and the same model once the first is done, are free."""
+    with exclusive_retraining(db_settings, "cost") as first:
+        assert first
+        with exclusive_retraining(db_settings, "cost") as second:
+            assert not second
+        with exclusive_retraining(db_settings, "anomaly") as other:
+            assert other
+    with exclusive_retraining(db_settings, "cost") as again:
+        assert again
+
+
+def test_a_retraining_goes_ahead_when_postgresql_does_not_answer(db_settings, caplog):
+    away = db_settings.model_copy(
+        update={"database_url": f"postgresql://127.0.0.1:{free_port()}/x"}
+    )
+    with exclusive_retraining(away, "cost") as ours:
+        assert ours
+    assert "retraining without its lock" in caplog.text

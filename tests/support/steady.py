@@ -12,14 +12,15 @@ from typing import Any
 
 import httpx
 
-from aetheredge.api.client import REQUEST_COLUMNS, ServiceClient
+from aetheredge.api.client import ServiceClient
+from aetheredge.api.v1 import COLUMNS
 from aetheredge.datasets.synthetic import telemetry
 
 
 def anomaly_body(rows: int, seed: int) -> dict[str, Any]:
     """An anomaly scoring request of ``rows`` telemetry rows, with their entity ids."""
     frame = telemetry(rows, seed=seed, start="2026-07-01")
-    keep = REQUEST_COLUMNS["anomaly"]
+    keep = COLUMNS["anomaly"]
     return {"rows": [{k: r[k] for k in keep} for r in frame.to_dict("records")]}
 
 

@@ -6,8 +6,8 @@ Kustomize cannot patch field by field, so the string is generated: for the base 
 ``kuberay/base/settings.yaml``, and for each overlay (``serve-config.yaml``, a patch)
 from the settings ConfigMap it renders. An overlay sets its replica bounds as settings
 (``AETHER_SERVE_MIN_REPLICAS``, ``AETHER_SERVE_MAX_REPLICAS``), and ``make manifests``
-writes what follows from them; ``tests/unit/test_kuberay_manifests.py`` fails on any
-difference between a manifest and the code.
+writes what follows from them; ``tests/unit/ops/kubernetes/test_kuberay_manifests.py``
+fails on any difference between a manifest and the code.
 
     python -m aetheredge.ops.kubernetes.serve_config          # rewrite what differs
     python -m aetheredge.ops.kubernetes.serve_config --check  # exit 1 if anything differs
@@ -16,6 +16,7 @@ difference between a manifest and the code.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 import yaml
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from aetheredge.ops.cluster import haproxy_defaults
 from aetheredge.ops.deployment import kubernetes_serve_config
 from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, render
 from aetheredge.settings import Settings
@@ -35,6 +37,7 @@ HEADER = (
     "# aetheredge/ops/deployment.py and this overlay's settings. Do not edit.\n"
 )
 _BLOCK = re.compile(r"(?m)^(  serveConfigV2: \|\n)((?:    .*\n|\n)+)")
+_HAPROXY = re.compile(r"(?m)^( +- \{name: RAY_SERVE_HAPROXY_RETRY_ON, value: ).*(\}\n)")
 
 
 class Declared(Settings):
@@ -78,13 +81,16 @@ def base_file() -> Path:
 
 
 def base_text() -> str:
-    """``rayservice.yaml`` with its ``serveConfigV2`` generated from the base settings."""
+    """``rayservice.yaml`` with its ``serveConfigV2`` and its pods' HAProxy defaults
+    (:func:`aetheredge.ops.cluster.haproxy_defaults`) generated from the base settings."""
     settings = declared(yaml.safe_load((KUBERAY / "base" / "settings.yaml").read_text())["data"])
     current = base_file().read_text()
-    if not _BLOCK.search(current):
-        raise ValueError(f"{base_file()} has no serveConfigV2 block to generate")
+    if not _BLOCK.search(current) or not _HAPROXY.search(current):
+        raise ValueError(f"{base_file()} lacks the serveConfigV2 or HAProxy lines to generate")
     block = _indented(kubernetes_serve_config(settings))
-    return _BLOCK.sub(lambda m: m.group(1) + block, current, count=1)
+    current = _BLOCK.sub(lambda m: m.group(1) + block, current, count=1)
+    value = json.dumps(haproxy_defaults(settings))  # a JSON string is a YAML scalar
+    return _HAPROXY.sub(lambda m: m.group(1) + value + m.group(2), current)
 
 
 def overlay_text(environment: str) -> str:

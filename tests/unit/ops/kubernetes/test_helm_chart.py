@@ -3,11 +3,13 @@ every values profile: the same objects as the Kustomize overlay of that name, th
 offline validation, and values.schema.json refusing bad values with the reason."""
 
 import copy
+import json
 
 import helm_python
 import pytest
 import yaml
 
+from aetheredge.ops.deployment import kubernetes_serve_config
 from aetheredge.ops.kubernetes.manifests import (
     CHART,
     ENVIRONMENTS,
@@ -19,6 +21,8 @@ from aetheredge.ops.kubernetes.manifests import (
     render_chart,
     retrain_job,
 )
+from aetheredge.ops.kubernetes.serve_config import declared
+from aetheredge.settings import Settings
 from tests.support.k8s import skip_without_kubectl
 
 skip_without_kubectl()
@@ -123,6 +127,44 @@ def test_rendered_bounds_the_schema_cannot_compare_are_still_refused():
     values = chart_values("production", {"serving": {"scorers": {"maxReplicas": 2}}})
     found = [str(p) for p in problems(render_chart(values, "aetheredge"))]
     assert any("minReplicas" in p and "maxReplicas" in p for p in found), found
+
+
+def _shapes_the_serve_config(name: str, base: dict[str, str]) -> bool:
+    """Whether setting ``name`` to another value changes the generated serveConfigV2."""
+    value = getattr(declared(base), name)
+    if isinstance(value, bool):
+        other: object = not value
+    elif isinstance(value, int | float):
+        other = value + 1
+    else:
+        other = "10.0.0.1" if name == "serve_host" else f"{value}x"
+    try:
+        changed = declared(base | {f"AETHER_{name.upper()}": str(other)})
+    except ValueError:  # no other valid value of this kind
+        return False
+    return kubernetes_serve_config(changed) != kubernetes_serve_config(declared(base))
+
+
+def test_the_chart_takes_the_serve_settings_it_can_carry_and_refuses_the_others():
+    """The chart cannot run the generator: of the settings that shape serveConfigV2 it
+    applies the replica bounds itself and refuses every other, saying where to change it."""
+    base = yaml.safe_load((KUBERAY / "base" / "settings.yaml").read_text())["data"]
+    shaping = {
+        f"AETHER_{name.upper()}"
+        for name, field in Settings.model_fields.items()
+        if field.annotation in (bool, int, float, str) and _shapes_the_serve_config(name, base)
+    }
+    bounds = {"AETHER_SERVE_MIN_REPLICAS", "AETHER_SERVE_MAX_REPLICAS"}
+    assert bounds < shaping
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    declared_settings = schema["properties"]["settings"]["properties"]
+    refused = {
+        k for k, v in declared_settings.items() if "make manifests" in v.get("description", "")
+    }
+    assert refused == shaping - bounds
+    for name in sorted(refused)[:2]:
+        with pytest.raises(helm_python.HelmValuesError, match=name):
+            render_chart(chart_values("production", {"settings": {name: "1"}}), "aetheredge")
 
 
 def test_chart_lints_and_ships_notes():

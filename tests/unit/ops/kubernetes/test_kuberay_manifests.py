@@ -8,7 +8,7 @@ import shlex
 import pytest
 import yaml
 
-from aetheredge.ops.cluster import HAPROXY_RETRY_ON
+from aetheredge.ops.cluster import haproxy_defaults
 from aetheredge.ops.deployment import HEALTH_CHECK_PERIOD_S, kubernetes_serve_config
 from aetheredge.ops.entrypoints import DRIFT_JOB, RETRAIN_JOB
 from aetheredge.ops.kubernetes.manifests import ENVIRONMENTS, KUBERAY, problems, render, retrain_job
@@ -135,7 +135,8 @@ def test_serving_shape(rendered):
         env = {e["name"]: e.get("value") for e in ray["env"]}
         assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
         assert env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1"
-        assert env["RAY_SERVE_HAPROXY_RETRY_ON"] == HAPROXY_RETRY_ON  # as `make up` runs it
+        # as `make up` runs it, for the settings these pods read
+        assert env["RAY_SERVE_HAPROXY_RETRY_ON"] == haproxy_defaults(settings_of(objects))
         assert home in {m["mountPath"] for m in ray["volumeMounts"]}  # the spill file's dir
         assert ray["readinessProbe"] and ray["livenessProbe"]
         assert ray["lifecycle"]["preStop"]["exec"]["command"] == ["ray", "stop"]
