@@ -94,7 +94,7 @@ def cli_page() -> str:
         options = [p for p in command.params if p.name != "help"]
         if not options:
             continue
-        lines += ["| option | default | meaning |", "|---|---|---|"]
+        lines += ["| option or argument | default | meaning |", "|---|---|---|"]
         for param in options:
             name = " / ".join(param.opts) if param.param_type_name == "option" else param.name
             shown = "none" if param.default in (None, ()) else f"`{param.default}`"
