@@ -15,9 +15,13 @@ import uuid
 import uvicorn
 from fastapi import FastAPI
 
-from aetheredge.api.v1 import ANOMALY_COLUMNS, AnomalyRequest, AnomalyResponse, columns
+from aetheredge import kinds
+from aetheredge.api.v1 import columns, response_model, row_columns, scoring_request
 from aetheredge.artifacts.registry import Registry
-from aetheredge.features.encoding import encode, model_input
+
+ANOMALY = kinds.get("anomaly")
+AnomalyRequest = scoring_request("anomaly")
+AnomalyResponse = response_model("anomaly")
 
 
 def build(version: str) -> FastAPI:
@@ -26,8 +30,8 @@ def build(version: str) -> FastAPI:
 
     @app.post("/v1/anomaly/score", response_model=AnomalyResponse)
     def score(body: AnomalyRequest) -> AnomalyResponse:
-        cols = columns(body.rows, ANOMALY_COLUMNS)
-        scores = model.score_samples(model_input("anomaly", encode("anomaly", cols)))
+        cols = columns(body.rows, row_columns("anomaly"))
+        scores = model.score_samples(ANOMALY.model_input(ANOMALY.encode(cols)))
         flags = model.flag(scores)
         results = [
             {"entity_id": e, "score": float(s), "is_anomaly": bool(f)}

@@ -38,7 +38,7 @@ from ray.util.state import list_actors
 from aetheredge.api import routes
 from aetheredge.artifacts.registry import Registry
 from aetheredge.datasets.frames import load_frame, split
-from aetheredge.features.schema import ANOMALY_FEATURES
+from aetheredge.kinds.anomaly import ANOMALY_FEATURES
 from aetheredge.models import build_model
 from aetheredge.ops.cluster import LocalCluster, free_port
 from aetheredge.ops.deployment import DEPLOYMENT, deploy
@@ -47,7 +47,7 @@ from aetheredge.stores.admin import drop_schema, migrate_schema
 from benchmarks.loadgen import load
 from benchmarks.report import RESULTS, save, show
 
-ROUTE = routes.V1_SCORE["anomaly"]
+ROUTE = routes.score_path("anomaly")
 CONSTANT_PREFIX = "/constant"
 
 

@@ -38,9 +38,9 @@ import httpx
 import pandas as pd
 
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.ingest.service import IngestService
 from aetheredge.ingest.telemetry import json_body, validate
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 from aetheredge.ops.cluster import LocalCluster, free_port
 from aetheredge.ops.deployment import deploy
 from aetheredge.settings import Settings

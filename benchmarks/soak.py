@@ -35,8 +35,8 @@ import pandas as pd
 
 from aetheredge.api import routes
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.schema import ANOMALY_FEATURES, TELEMETRY_COLUMNS
 from aetheredge.ingest.telemetry import json_body
+from aetheredge.kinds.anomaly import ANOMALY_FEATURES, TELEMETRY_COLUMNS
 from aetheredge.ops.cluster import LocalCluster, free_port
 from aetheredge.ops.deployment import deploy
 from aetheredge.settings import Settings

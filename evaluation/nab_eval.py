@@ -12,7 +12,7 @@ Detectors in this run:
     standard deviations from the trailing day's mean);
   * AetherEdge's anomaly model as the service runs it (:class:`ForestDetector`): each
     series becomes the service metric it measures, encoded by
-    :mod:`aetheredge.features.encoding` with its z-score against the entity's EWMA baseline
+    :mod:`aetheredge.kinds.anomaly` with its z-score against the entity's EWMA baseline
     (:mod:`aetheredge.features.baselines`, what the online path keeps in Redis); an
     ``AnomalyDetector`` is fitted on the probationary rows, calibrates its threshold
     there, and flags later rows with the service's rule. Flags become alerts with a
@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from aetheredge.features.baselines import derive
-from aetheredge.features.encoding import anomaly_matrix, model_input
-from aetheredge.features.schema import ANOMALY_FEATURES, ANOMALY_NUMERIC
+from aetheredge.kinds.anomaly import ANOMALY_FEATURES, ANOMALY_NUMERIC
+from aetheredge.kinds.anomaly import KIND as ANOMALY
 from aetheredge.models import AnomalyDetector
 from aetheredge.models.flags import flag
 from benchmarks.report import RESULTS, save, show
@@ -135,10 +135,10 @@ class ForestDetector:
 
     def __call__(self, series: Series) -> np.ndarray:
         frame, metric = telemetry(series)
-        X = anomaly_matrix(frame)
+        X = ANOMALY.encode(frame)
         column = X[:, ANOMALY_FEATURES.index(metric)].astype(np.float64)
         extra = stream_features(column, series.timestamps, self.groups)
-        M = np.hstack([model_input("anomaly", X, derive(frame, X)), extra])
+        M = np.hstack([ANOMALY.model_input(X, derive(frame, X)), extra])
         model = AnomalyDetector(
             contamination=self.contamination,
             random_state=self.seed,

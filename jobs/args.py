@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge import kinds
+from aetheredge.kinds import ModelKind
 
 
 def when(text: str) -> datetime:
@@ -22,10 +23,10 @@ def job_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--model", choices=[*MODEL_KINDS, "all"], required=True)
+    parser.add_argument("--model", choices=[*kinds.names(), "all"], required=True)
     return parser
 
 
-def kinds(model: str) -> tuple[ModelKind, ...]:
+def chosen(model: str) -> tuple[ModelKind, ...]:
     """The model kinds ``--model`` names."""
-    return MODEL_KINDS if model == "all" else (model,)  # type: ignore[return-value]
+    return kinds.names() if model == "all" else (model,)  # type: ignore[return-value]

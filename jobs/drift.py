@@ -35,7 +35,7 @@ from aetheredge.lifecycle import drift, events
 from aetheredge.ops.cluster import connect
 from aetheredge.ops.ray_jobs import RESULT_MARKER, policy_retrain_command, submit_retrain_once
 from aetheredge.settings import Settings
-from jobs.args import job_parser, kinds, when
+from jobs.args import chosen, job_parser, when
 from jobs.retrain import run as retrain_here
 
 log = logging.getLogger("jobs.drift")
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         args.since or until - timedelta(hours=args.hours or settings.drift_window_hours), until
     )
     connect(settings)
-    checked = [check(settings, kind, args, window) for kind in kinds(args.model)]
+    checked = [check(settings, kind, args, window) for kind in chosen(args.model)]
     time.sleep(settings.metrics_linger_s if args.linger is None else args.linger)
     return 0 if all(checked) else 1
 

@@ -30,7 +30,7 @@ from aetheredge.lifecycle.lock import exclusive_retraining
 from aetheredge.ops.ray_jobs import RESULT_MARKER
 from aetheredge.serving.metrics import job_outcome
 from aetheredge.settings import Settings
-from jobs.args import job_parser, kinds, when
+from jobs.args import chosen, job_parser, when
 from train.pipeline import retrain
 
 log = logging.getLogger("jobs.retrain")
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     read = RetrainPolicy.of(settings).read(args.source, args.rows, args.since, args.until)
     options = {"seed": args.seed, "workers": args.workers, "n_estimators": args.n_estimators}
-    outcomes = [run(settings, kind, read, **options) for kind in kinds(args.model)]
+    outcomes = [run(settings, kind, read, **options) for kind in chosen(args.model)]
     time.sleep(settings.metrics_linger_s if args.linger is None else args.linger)
     return 1 if "failed" in outcomes else 0
 

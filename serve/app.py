@@ -23,19 +23,17 @@ from pydantic import BaseModel
 from ray import serve
 from ray.serve import metrics
 
+from aetheredge import kinds
 from aetheredge.api import routes
 from aetheredge.api.errors import RequestError, refusal
 from aetheredge.api.limits import BodyLimit
 from aetheredge.api.v1 import (
-    AnomalyRequest,
-    AnomalyResponse,
-    CostRequest,
-    CostResponse,
     Health,
     IngestResponse,
     ModelsResponse,
     Refusal,
     TelemetryBatch,
+    response_model,
     scoring_request,
 )
 from aetheredge.api.v2 import (
@@ -49,7 +47,7 @@ from aetheredge.api.v2 import (
     ServerMetadata,
 )
 from aetheredge.ingest.service import IngestService
-from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.kinds import ModelKind
 from aetheredge.security.gate import Gate
 from aetheredge.serving.metrics import Meter
 from aetheredge.serving.predlog import PredictionLog
@@ -60,7 +58,7 @@ from aetheredge.settings import Settings
 from aetheredge.stores.online import OnlineFeatures
 from aetheredge.stores.postgres.writer import Database
 from serve.batching import BatchedScorer
-from serve.fastpath import Handler, ScoringAPI, reply, v1_route, v2_route
+from serve.fastpath import ROUTES, Handler, ScoringAPI, reply, v2_route
 
 log = logging.getLogger("ray.serve")
 VERSION = "0.1.0"
@@ -124,7 +122,7 @@ def _openapi() -> dict[str, Any]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         max_rows = Settings().max_rows_per_request  # the limit this service enforces
         for model in (
-            *(scoring_request(kind, max_rows) for kind in MODEL_KINDS),
+            *(scoring_request(kind, max_rows) for kind in kinds.names()),
             InferRequest,
             TelemetryBatch,
             Refusal,
@@ -168,7 +166,7 @@ class Scorer:
     def __init__(self) -> None:
         self.settings = settings = Settings()
         self.meter = Meter(metrics)
-        runtimes = {kind: runtime_for(kind) for kind in MODEL_KINDS}
+        runtimes = {kind: runtime_for(kind) for kind in kinds.names()}
         self.batchers = {
             kind: BatchedScorer(
                 runtime,
@@ -237,25 +235,21 @@ class Scorer:
         status, out, extra = await reply(handler, self.service, body, headers, path)
         return Response(out, status, {k.decode(): v.decode() for k, v in extra})
 
-    @api.post(
-        routes.V1_SCORE["anomaly"],
-        response_model=AnomalyResponse,
-        openapi_extra=_body(AnomalyRequest),
-        responses=BODY_REFUSALS,
-        summary="Anomaly scores and flags for telemetry rows",
-    )
     async def score(self, request: Request) -> Response:
-        return await self._answer(request, v1_route("anomaly"))
+        # Scores a /v1 body of rows with the model the route belongs to (no docstring:
+        # FastAPI would publish it as every scoring route's description).
+        return await self._answer(request, ROUTES[request.scope["route"].path])
 
-    @api.post(
-        routes.V1_SCORE["cost"],
-        response_model=CostResponse,
-        openapi_extra=_body(CostRequest),
-        responses=BODY_REFUSALS,
-        summary="Predicted cost (USD) for usage rows",
-    )
-    async def predict(self, request: Request) -> Response:
-        return await self._answer(request, v1_route("cost"))
+    for kind in kinds.names():  # one route per kind, named by its path's last segment
+        api.post(
+            routes.score_path(kind),
+            response_model=response_model(kind),
+            openapi_extra=_body(scoring_request(kind)),
+            responses=BODY_REFUSALS,
+            summary=kinds.get(kind).summary,
+            name=routes.score_path(kind).rsplit("/", 1)[-1],
+        )(score)
+    del kind
 
     @api.post(
         routes.V1_TELEMETRY,

@@ -18,10 +18,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from aetheredge import kinds
 from aetheredge.api import routes
 from aetheredge.api.errors import RequestError, refusal
 from aetheredge.api.v2 import HEADER_LENGTH
-from aetheredge.kinds import MODEL_KINDS
 from aetheredge.security.gate import Gate
 from aetheredge.serving.scoring import ScoringService
 
@@ -56,8 +56,8 @@ def v2_route(name: str, version: str | None = None) -> Handler:
 
 
 ROUTES: dict[str, Handler] = {
-    **{routes.V1_SCORE[kind]: v1_route(kind) for kind in MODEL_KINDS},
-    **{routes.infer_path(kind): v2_route(kind) for kind in MODEL_KINDS},
+    **{routes.score_path(kind): v1_route(kind) for kind in kinds.names()},
+    **{routes.infer_path(kind): v2_route(kind) for kind in kinds.names()},
 }
 
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from aetheredge import kinds
 from aetheredge.artifacts.reference import Reference
 from aetheredge.artifacts.registry import Registry, VersionInfo
 from aetheredge.datasets.frames import load_frame, split
 from aetheredge.datasets.policy import Window
-from aetheredge.features.encoding import INPUT_NAMES
 from aetheredge.kinds import ModelKind
 from aetheredge.lifecycle.champion import conclude
 from aetheredge.lifecycle.gates import Decision, decide
@@ -94,7 +94,7 @@ def retrain(
     connect(settings)
     data = split(kind, load_frame(kind, source, rows, seed, window, settings))
     evaluated_on = source
-    if kind == "anomaly" and not data.y_holdout.any():
+    if kinds.get(kind).flag is not None and not data.y_holdout.any():
         # No labelled incident in the hold-out window: judge on the labelled synthetic set.
         report(f"{kind}: no labelled incidents in the hold-out; judging on synthetic labels")
         labelled = split(
@@ -178,7 +178,7 @@ def retrain(
 
 def reference(model: ForestModel, X_train: np.ndarray, X_holdout: np.ndarray) -> Reference:
     """The distribution drift is measured against: training inputs, hold-out scores."""
-    names = INPUT_NAMES[model.kind]
+    names = kinds.get(model.kind).input_names
     return Reference.fit(
         names,
         X_train[:, : len(names)],

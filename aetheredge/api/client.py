@@ -12,9 +12,9 @@ import httpx
 import pandas as pd
 
 from aetheredge.api import routes
-from aetheredge.api.v1 import COLUMNS, MAX_ROWS
-from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.api.v1 import MAX_ROWS, row_columns
 from aetheredge.kinds import ModelKind
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 from aetheredge.settings import Settings
 
 PARQUET = "application/vnd.apache.parquet"
@@ -80,13 +80,13 @@ class ServiceClient:
 
         Yields one response body per request.
         """
-        keep = COLUMNS[kind]
+        keep = row_columns(kind)
         for start in range(0, len(rows), self.max_rows):
             chunk = [
                 {k: _plain(row[k]) for k in keep if k in row}
                 for row in rows[start : start + self.max_rows]
             ]
-            yield self._ok(self.http.post(routes.V1_SCORE[kind], json={"rows": chunk}))
+            yield self._ok(self.http.post(routes.score_path(kind), json={"rows": chunk}))
 
     def ingest(
         self, body: bytes, content_type: str = "application/json", retries: int = 30

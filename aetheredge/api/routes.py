@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from aetheredge import kinds
 from aetheredge.kinds import ModelKind
 from aetheredge.settings.security import Scope
 
@@ -17,7 +18,6 @@ Protocol = Literal["v1", "v2"]
 HEALTHZ = "/healthz"
 V1_MODELS = "/v1/models"
 V1_TELEMETRY = "/v1/telemetry"
-V1_SCORE: dict[ModelKind, str] = {"anomaly": "/v1/anomaly/score", "cost": "/v1/cost/predict"}
 
 V2 = "/v2"  # the Open Inference Protocol's server metadata; every V2 path starts with it
 V2_LIVE = "/v2/health/live"
@@ -31,6 +31,11 @@ V2_VERSION_INFER = f"{V2_MODEL_VERSION}/infer"
 
 # Answered without an API key: health probes and the API's own documentation.
 OPEN = frozenset({HEALTHZ, V2_LIVE, V2_READY, "/docs", "/redoc", "/openapi.json"})
+
+
+def score_path(kind: ModelKind) -> str:
+    """The ``/v1`` scoring path of ``kind``'s model (each kind declares its own)."""
+    return kinds.get(kind).v1_path
 
 
 def infer_path(kind: ModelKind) -> str:

@@ -1,4 +1,4 @@
-"""Typed HTTP contracts of the ``/v1`` API, generated from the feature schema.
+"""Typed HTTP contracts of the ``/v1`` API, generated from each kind's contract.
 
 Row models forbid unknown fields and accept only finite JSON numbers inside each
 feature's documented range, so every malformed row is refused with a 422 that names
@@ -15,8 +15,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from aetheredge.features.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, Numeric
+from aetheredge import kinds
+from aetheredge.features.schema import Numeric
 from aetheredge.kinds import ModelKind
+from aetheredge.kinds.anomaly import ANOMALY_NUMERIC
 from aetheredge.settings import Settings
 
 # The documented limit; a service reads its own (AETHER_MAX_ROWS_PER_REQUEST) when built.
@@ -34,22 +36,33 @@ def _number(spec: Numeric) -> Any:
     return (Annotated[float, field], ...)
 
 
-AnomalyRow = create_model(
-    "AnomalyRow",
-    __config__=_ROW_CONFIG,
-    __doc__="One entity's infrastructure metrics over one interval.",
-    entity_id=(str | None, Field(None, max_length=256, description="Host/service id")),
-    **{spec.name: _number(spec) for spec in ANOMALY_NUMERIC},
-)
-CostRow = create_model(
-    "CostRow",
-    __config__=_ROW_CONFIG,
-    __doc__="One workload's usage over one billing period.",
-    **{spec.name: _number(spec) for spec in COST_NUMERIC},
-    **{
-        c.name: (Literal[c.values], Field(..., description=c.description)) for c in COST_CATEGORICAL
-    },
-)
+@cache
+def row_model(kind: ModelKind) -> type[BaseModel]:
+    """One ``/v1`` row of ``kind``: its entity (when it has one), then its inputs."""
+    spec = kinds.get(kind)
+    entity = {}
+    if spec.entity is not None:
+        entity[spec.entity] = (
+            str | None,
+            Field(None, max_length=256, description="Host/service id"),
+        )
+    return create_model(
+        f"{spec.title}Row",
+        __config__=_ROW_CONFIG,
+        __doc__=spec.row_doc,
+        **entity,
+        **{n.name: _number(n) for n in spec.numeric},
+        **{
+            c.name: (Literal[c.values], Field(..., description=c.description))
+            for c in spec.categorical
+        },
+    )
+
+
+def row_columns(kind: ModelKind) -> tuple[str, ...]:
+    """The fields of a ``/v1`` row of ``kind``, in order."""
+    return tuple(row_model(kind).model_fields)
+
 
 TelemetryRow = create_model(
     "TelemetryRow",
@@ -60,29 +73,19 @@ TelemetryRow = create_model(
     **{spec.name: _number(spec) for spec in ANOMALY_NUMERIC},
 )
 
-ANOMALY_COLUMNS: tuple[str, ...] = tuple(AnomalyRow.model_fields)
-COST_COLUMNS: tuple[str, ...] = tuple(CostRow.model_fields)
-
-ROWS: dict[ModelKind, type[BaseModel]] = {"anomaly": AnomalyRow, "cost": CostRow}
-COLUMNS: dict[ModelKind, tuple[str, ...]] = {"anomaly": ANOMALY_COLUMNS, "cost": COST_COLUMNS}
-
 
 @cache
 def scoring_request(kind: ModelKind, max_rows: int = MAX_ROWS) -> type[BaseModel]:
     """The ``/v1`` scoring body of ``kind``: 1 to ``max_rows`` rows, nothing else."""
-    row = ROWS[kind]
+    row = row_model(kind)
     return create_model(
-        row.__name__.replace("Row", "Request"),
+        f"{kinds.get(kind).title}Request",
         __config__=ConfigDict(extra="forbid"),
         rows=(
             list[row],  # type: ignore[valid-type]
             Field(min_length=1, max_length=max_rows, description=f"1 to {max_rows} rows"),
         ),
     )
-
-
-AnomalyRequest = scoring_request("anomaly")
-CostRequest = scoring_request("cost")
 
 
 class TelemetryBatch(BaseModel):
@@ -92,41 +95,47 @@ class TelemetryBatch(BaseModel):
     rows: list[TelemetryRow]  # type: ignore[valid-type]
 
 
-class AnomalyResult(BaseModel):
-    entity_id: str | None
-    score: float = Field(description="Isolation score in (0, 1]; higher is more anomalous")
-    is_anomaly: bool
-
-
-class CostResult(BaseModel):
-    cost_usd: float
-
-
+DEGRADED = "Entity baselines were unavailable (Redis down): scored on the rows alone"
 REQUEST_ID = Field(description="This request's rows in the prediction log")
 
 
-class AnomalyResponse(BaseModel):
-    model: Literal["anomaly"] = "anomaly"
-    version: str
-    request_id: str = REQUEST_ID
-    threshold: float
-    degraded: bool = Field(
-        description="Entity baselines were unavailable (Redis down): scored on the rows alone"
-    )
-    results: list[AnomalyResult]
+@cache
+def result_model(kind: ModelKind) -> type[BaseModel]:
+    """One scored row of ``kind``: its entity (when it has one), then each output."""
+    spec = kinds.get(kind)
+    fields: dict[str, Any] = {}
+    if spec.entity is not None:
+        fields[spec.entity] = (str | None, ...)
+    for output in spec.outputs:
+        kind_of = bool if output.datatype == "BOOL" else float
+        fields[output.name] = (kind_of, Field(description=output.description or None))
+    return create_model(f"{spec.title}Result", **fields)
 
 
-class CostResponse(BaseModel):
-    model: Literal["cost"] = "cost"
-    version: str
-    request_id: str = REQUEST_ID
-    results: list[CostResult]
+@cache
+def response_model(kind: ModelKind) -> type[BaseModel]:
+    """The ``/v1`` scoring answer of ``kind``."""
+    spec = kinds.get(kind)
+    fields: dict[str, Any] = {
+        "model": (Literal[spec.name], spec.name),
+        "version": (str, ...),
+        "request_id": (str, REQUEST_ID),
+    }
+    if spec.flag is not None:
+        fields["threshold"] = (float, ...)
+    if spec.derived:
+        fields["degraded"] = (
+            bool,
+            Field(description=DEGRADED),
+        )
+    fields["results"] = (list[result_model(kind)], ...)  # type: ignore[misc]
+    return create_model(f"{spec.title}Response", **fields)
 
 
 class ModelCard(BaseModel):
     """What a replica serves: registry name, version and its hold-out metrics."""
 
-    kind: Literal["anomaly", "cost"]
+    kind: Literal[kinds.names()]  # type: ignore[valid-type]
     name: str
     version: str
     engine: str = Field(description="onnxruntime (compiled) or sklearn (fallback)")

@@ -8,8 +8,10 @@ mean), one target per tree group (the anomaly detector's inputs and context fore
 see :mod:`aetheredge.models.anomaly`), followed by the model's own output transform in
 float64 (``2 ** (-E[h]/c(psi))`` for the anomaly score, picked per row by whether it
 has a baseline; ``max(expm1(.), 0)`` for the cost), so the graph returns exactly what
-:meth:`ForestModel.output` returns. The anomaly threshold travels in the graph's
-metadata, so a replica needs nothing but this artifact.
+:meth:`ForestModel.output` returns. Each model family declares its leaf values, its
+transform and its metadata (:meth:`ForestModel.graph_head`); this module knows only
+tree ensembles. The anomaly threshold travels in the graph's metadata, so a replica
+needs nothing but this artifact.
 
 Split thresholds are rounded *down* to float32: inputs are float32, and for any float32
 ``x``, ``x <= t`` holds exactly when ``x <= round_down(t)``, so every row takes the same
@@ -33,32 +35,6 @@ if TYPE_CHECKING:
 ENGINE = "onnxruntime"
 TOLERANCE = 1e-4  # largest relative difference from scikit-learn a version may promote with
 OPSETS = [helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)]
-
-
-def average_path_length(n: np.ndarray) -> np.ndarray:
-    """``c(n)``: the mean path length of an unsuccessful BST search among ``n`` points."""
-    n = np.asarray(n, dtype=np.float64)
-    out = np.zeros_like(n)
-    big = n > 2
-    out[n == 2] = 1.0
-    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
-    return out
-
-
-def _depths(children_left: np.ndarray, children_right: np.ndarray) -> np.ndarray:
-    depth = np.zeros(len(children_left), dtype=np.int64)
-    for node in range(len(children_left)):  # children always follow their parent
-        for child in (children_left[node], children_right[node]):
-            if child >= 0:
-                depth[child] = depth[node] + 1
-    return depth
-
-
-def _leaf_values(model: ForestModel, tree: Any) -> np.ndarray:
-    if model.kind == "anomaly":
-        depth = _depths(tree.children_left, tree.children_right)
-        return depth + average_path_length(tree.n_node_samples)
-    return tree.value[:, 0, 0]
 
 
 def _round_down(threshold: np.ndarray) -> np.ndarray:
@@ -107,7 +83,7 @@ def _ensemble(model: ForestModel) -> onnx.NodeProto:
             cols["target_treeids"] += [tree_id] * len(leaves)
             cols["target_nodeids"] += leaves.tolist()
             # SUM of value / group size: each output column is its own group's mean
-            values = _leaf_values(model, tree)[leaves] / len(group.estimators_)
+            values = model.leaf_values(tree)[leaves] / len(group.estimators_)
             cols["target_weights"] += values.tolist()
             tree_id += 1
     return helper.make_node(
@@ -121,74 +97,52 @@ def _ensemble(model: ForestModel) -> onnx.NodeProto:
     )
 
 
-def _const(name: str, value: float) -> onnx.NodeProto:
-    tensor = helper.make_tensor(name, TensorProto.DOUBLE, [], [value])
-    return helper.make_node("Constant", [], [name], value=tensor)
+class Nodes:
+    """The nodes of a model's output head, as the model declares them.
 
+    A model family writes its own transform (:meth:`ForestModel.graph_head`) from the
+    float64 group means ``m2`` (``[n, groups]``) and the input ``X`` to the output
+    ``y``, through these builders, so the family's arithmetic stays with its class.
+    """
 
-def _column(name: str, index: int) -> list[onnx.NodeProto]:
-    """Column ``index`` of the float64 means ``m2`` as ``name`` (shape ``[n]``)."""
-    const = helper.make_tensor(f"{name}_at", TensorProto.INT64, [], [index])
-    return [
-        helper.make_node("Constant", [], [f"{name}_at"], value=const),
-        helper.make_node("Gather", ["m2", f"{name}_at"], [name], axis=1),
-    ]
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
 
+    def op(self, op_type: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None:
+        self.nodes.append(helper.make_node(op_type, inputs, outputs, **attrs))
 
-def _head(model: ForestModel) -> list[onnx.NodeProto]:
-    """Nodes from the float64 group means ``m2`` (``[n, groups]``) to the output ``y``."""
-    if model.kind == "anomaly":  # 2 ** (-m / c(psi)) per group, picked per row
-        from aetheredge.models.anomaly import INPUTS
+    def double(self, name: str, value: float) -> None:
+        """A float64 scalar constant."""
+        self._scalar(name, TensorProto.DOUBLE, value)
 
-        c = float(average_path_length(np.array([model.forest_.max_samples_]))[0])
-        n_features = int(model.forest_.n_features_in_)
-        nodes = [
-            _const("neg_inv_c", -1.0 / c),
-            _const("two", 2.0),
-            _const("exponent", model.exponent_),
-            *_column("m_in", 0),
-            *_column("m_ctx", 1),
-            helper.make_node("Mul", ["m_in", "neg_inv_c"], ["e_in"]),
-            helper.make_node("Pow", ["two", "e_in"], ["s_in"]),
-            helper.make_node("Pow", ["s_in", "exponent"], ["y_in"]),
-        ]
-        if n_features <= INPUTS:
-            return [*nodes, helper.make_node("Identity", ["y_in"], ["y"])]
-        bounds = {"z_from": INPUTS, "z_to": n_features, "z_axis": 1}
-        for name, value in bounds.items():
-            tensor = helper.make_tensor(name, TensorProto.INT64, [1], [value])
-            nodes.append(helper.make_node("Constant", [], [name], value=tensor))
-        zero = helper.make_tensor("zero32", TensorProto.FLOAT, [], [0.0])
-        return [
-            *nodes,
-            helper.make_node("Mul", ["m_ctx", "neg_inv_c"], ["e_ctx"]),
-            helper.make_node("Pow", ["two", "e_ctx"], ["y_ctx"]),
-            helper.make_node("Slice", ["X", "z_from", "z_to", "z_axis"], ["z"]),
-            helper.make_node("Abs", ["z"], ["z_abs"]),
-            helper.make_node("ReduceMax", ["z_abs"], ["z_max"], axes=[1], keepdims=0),
-            helper.make_node("Constant", [], ["zero32"], value=zero),
-            helper.make_node("Greater", ["z_max", "zero32"], ["has_baseline"]),
-            helper.make_node("Where", ["has_baseline", "y_ctx", "y_in"], ["y"]),
-        ]
-    nodes = [_const("zero", 0.0), *_column("m", 0)]
-    if model.log_target:  # max(expm1(m), 0)
-        nodes += [
-            _const("one", 1.0),
-            helper.make_node("Exp", ["m"], ["em"]),
-            helper.make_node("Sub", ["em", "one"], ["v"]),
-        ]
-    else:
-        nodes.append(helper.make_node("Identity", ["m"], ["v"]))
-    return [*nodes, helper.make_node("Max", ["v", "zero"], ["y"])]
+    def float32(self, name: str, value: float) -> None:
+        """A float32 scalar constant."""
+        self._scalar(name, TensorProto.FLOAT, value)
+
+    def _scalar(self, name: str, datatype: int, value: float) -> None:
+        self.op("Constant", [], [name], value=helper.make_tensor(name, datatype, [], [value]))
+
+    def int64s(self, name: str, values: list[int]) -> None:
+        """An int64 vector constant."""
+        tensor = helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+        self.op("Constant", [], [name], value=tensor)
+
+    def column(self, name: str, index: int) -> None:
+        """Column ``index`` of the group means ``m2`` as ``name`` (shape ``[n]``)."""
+        const = helper.make_tensor(f"{name}_at", TensorProto.INT64, [], [index])
+        self.op("Constant", [], [f"{name}_at"], value=const)
+        self.op("Gather", ["m2", f"{name}_at"], [name], axis=1)
 
 
 def compile_model(model: ForestModel) -> bytes:
     """The ONNX graph computing ``model.output(X)`` for float32 ``X`` of shape ``(n, F)``."""
     n_features = int(model.forest_.n_features_in_)
+    head = Nodes()
+    model.graph_head(head)
     nodes = [
         _ensemble(model),
         helper.make_node("Cast", ["mean"], ["m2"], to=TensorProto.DOUBLE),
-        *_head(model),
+        *head.nodes,
     ]
     graph = helper.make_graph(
         nodes,
@@ -197,9 +151,7 @@ def compile_model(model: ForestModel) -> bytes:
         [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [None])],
     )
     proto = helper.make_model(graph, opset_imports=OPSETS, producer_name="aetheredge")
-    meta = {"kind": model.kind, "n_features": str(n_features)}
-    if model.kind == "anomaly":
-        meta["threshold"] = repr(model.threshold_)
+    meta = {"kind": model.kind, "n_features": str(n_features), **model.graph_metadata()}
     helper.set_model_props(proto, meta)
     onnx.checker.check_model(proto)
     return proto.SerializeToString()

@@ -26,6 +26,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from aetheredge import kinds
 from aetheredge.artifacts.onnx import TOLERANCE
 from aetheredge.kinds import ModelKind
 from aetheredge.settings import Settings
@@ -190,13 +191,10 @@ class Registry:
             max_relative_difference,
         )
         from aetheredge.datasets.synthetic import random_matrix
-        from aetheredge.models.anomaly import blank_context
 
         payload = compile_model(model)
         spread = random_matrix(model.kind, 4096, seed=len(payload))
-        # rows without a baseline too: the anomaly graph routes them to other trees
-        unbased = [blank_context(sample)] if model.kind == "anomaly" else []
-        rows = np.vstack([sample, *unbased, spread]).astype(np.float32)
+        rows = np.vstack([sample, *model.check_rows(sample), spread]).astype(np.float32)
         diff = max_relative_difference(model, CompiledModel(payload), rows)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(COMPILED_ARTIFACT).name
@@ -235,10 +233,8 @@ class Registry:
         import sklearn
         from mlflow.models import infer_signature
 
-        from aetheredge.features.encoding import FEATURE_NAMES
-
         kind: ModelKind = model.kind
-        frame = pd.DataFrame(sample, columns=list(FEATURE_NAMES[kind]))
+        frame = pd.DataFrame(sample, columns=list(kinds.get(kind).feature_names))
         output = model.output(sample)
         with mlflow.start_run(experiment_id=self._experiment_id(kind), tags=tags) as run:
             mlflow.log_params(params | model.get_params())

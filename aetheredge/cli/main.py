@@ -34,11 +34,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aetheredge import kinds
 from aetheredge.api.client import ServiceClient
 from aetheredge.cli.db import db
 from aetheredge.cli.keys import keys
 from aetheredge.cli.models import events_table, models
-from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.kinds import ModelKind
 from aetheredge.ops.cluster import LocalCluster, free_port, port_open
 from aetheredge.ops.entrypoints import RETRAIN_JOB, job_argv
 from aetheredge.settings import Settings
@@ -58,9 +59,9 @@ Kind = Annotated[str, typer.Option("--model", "-m", help="anomaly, cost or all")
 
 def _kinds(model: str) -> tuple[ModelKind, ...]:
     if model == "all":
-        return MODEL_KINDS
-    if model not in MODEL_KINDS:
-        raise typer.BadParameter(f"--model must be one of {[*MODEL_KINDS, 'all']}")
+        return kinds.names()
+    if model not in kinds.names():
+        raise typer.BadParameter(f"--model must be one of {[*kinds.names(), 'all']}")
     return (model,)  # type: ignore[return-value]
 
 
@@ -143,7 +144,7 @@ def _champions(settings: Settings) -> dict[ModelKind, str | None]:
     from aetheredge.artifacts.registry import Registry
 
     registry = Registry(settings)
-    return {k: (c.version if (c := registry.champion(k)) else None) for k in MODEL_KINDS}
+    return {k: (c.version if (c := registry.champion(k)) else None) for k in kinds.names()}
 
 
 def _database(settings: Settings, fresh: bool = False) -> bool:
@@ -173,7 +174,7 @@ def _database(settings: Settings, fresh: bool = False) -> bool:
 def _deploy(settings: Settings, cluster: LocalCluster) -> dict[str, str]:
     from aetheredge.ops.deployment import deploy
 
-    versions: dict[ModelKind, str | None] = dict.fromkeys(MODEL_KINDS)  # follow champions
+    versions: dict[ModelKind, str | None] = dict.fromkeys(kinds.names())  # follow champions
     with console.status(f"Deploying Serve on {settings.serve_host}:{settings.serve_port}…"):
         served = deploy(settings, cluster.dashboard_url, versions)
     console.print(
@@ -393,8 +394,9 @@ def score(
     for record in frame.head(show).itertuples(index=False):
         table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in record))
     console.print(table)
-    if kind == "anomaly":
-        console.print(f"flagged {int(frame['is_anomaly'].sum())} of {len(frame)} rows")
+    flag = kinds.get(kind).flag
+    if flag is not None:
+        console.print(f"flagged {int(frame[flag.name].sum())} of {len(frame)} rows")
     if output:
         frame.to_csv(output, index=False)
         console.print(f"wrote {output}")
@@ -439,7 +441,7 @@ def ingest_telemetry(
     """Send a telemetry file to the running service (POST /v1/telemetry, Parquet batches)."""
     from rich.progress import Progress
 
-    from aetheredge.features.schema import TELEMETRY_COLUMNS
+    from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 
     readers = {".parquet": pd.read_parquet, ".csv": pd.read_csv, ".json": pd.read_json}
     if path.suffix.lower() not in readers:
@@ -496,7 +498,7 @@ def demo(
     cluster = _ensure_cluster(settings)
     try:
         console.rule("1. Train both models with Ray Train, register in MLflow")
-        for kind in MODEL_KINDS:
+        for kind in kinds.names():
             _train_job(settings, cluster, kind, source="synthetic", rows=rows, n_estimators=30)
         console.rule("2. Serve them")
         before = _deploy(settings, cluster)
@@ -524,7 +526,7 @@ def demo(
         subprocess.run(argv, check=True)
         champion = _champions(settings)["cost"] or before["cost"]
         show_swap(console, client, "cost", before["cost"], champion)
-        _show_samples(client, rows, kinds=("cost",))
+        _show_samples(client, rows, shown=("cost",))
         console.rule("6. A weaker challenger (2 trees, 5,000 rows) is rejected")
         _train_job(
             settings, cluster, "cost", source="synthetic", rows=5_000, n_estimators=2, seed=2
@@ -566,10 +568,10 @@ def _holdout_rows(kind: ModelKind, rows: int) -> pd.DataFrame:
 
 
 def _show_samples(
-    client: ServiceClient, rows: int, kinds: tuple[ModelKind, ...] = MODEL_KINDS
+    client: ServiceClient, rows: int, shown: tuple[ModelKind, ...] = ("anomaly", "cost")
 ) -> None:
     """Score held-out rows and print them beside their true labels."""
-    if "anomaly" in kinds:
+    if "anomaly" in shown:
         fleet = _holdout_rows("anomaly", rows)
         picks = pd.concat(
             [
@@ -594,7 +596,7 @@ def _show_samples(
                 "⚠" if res["is_anomaly"] else "",
             )
         console.print(table)
-    if "cost" in kinds:
+    if "cost" in shown:
         usage = _holdout_rows("cost", rows).sample(6, random_state=1)
         body = next(client.predict("cost", usage.to_dict("records")))
         table = Table(title=f"POST /v1/cost/predict → v{body['version']}")

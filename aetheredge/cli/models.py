@@ -17,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aetheredge.kinds import MODEL_KINDS, ModelKind
-from aetheredge.lifecycle.gates import GATES
+from aetheredge import kinds
+from aetheredge.kinds import ModelKind
 from aetheredge.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ Reason = Annotated[str, typer.Option(help="Why; kept in model_events")]
 
 
 def _kind(value: str) -> ModelKind:
-    if value not in MODEL_KINDS:
-        raise typer.BadParameter(f"expected one of {list(MODEL_KINDS)}")
+    if value not in kinds.names():
+        raise typer.BadParameter(f"expected one of {list(kinds.names())}")
     return value  # type: ignore[return-value]
 
 
@@ -49,8 +49,8 @@ def list_versions(
 ) -> None:
     """Every registered version, newest first, with its gated hold-out metrics."""
     registry = _registry()
-    for kind in (_kind(model),) if model else MODEL_KINDS:
-        metrics = [m for m, _ in GATES[kind]]
+    for kind in (_kind(model),) if model else kinds.names():
+        metrics = [m for m, _ in kinds.get(kind).gates]
         table = Table(title=registry.name(kind))
         for column in ("version", "alias", "verdict", *metrics, "replaced", "compiled", "created"):
             table.add_column(column)

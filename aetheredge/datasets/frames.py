@@ -14,17 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aetheredge import kinds
 from aetheredge.datasets.policy import RetrainPolicy, Window
-from aetheredge.datasets.synthetic import GENERATORS
-from aetheredge.features.baselines import model_matrix
-from aetheredge.features.schema import ANOMALY_NUMERIC, COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
 from aetheredge.kinds import ModelKind
 from aetheredge.settings import Settings
 
 log = logging.getLogger(__name__)
-
-LABEL = {"anomaly": "is_anomaly", "cost": COST_TARGET.name}
-_RANGED = {"anomaly": ANOMALY_NUMERIC, "cost": (*COST_NUMERIC, COST_TARGET)}
 
 
 class DataError(ValueError):
@@ -51,7 +46,7 @@ def load_frame(
 ) -> pd.DataFrame:
     """Rows for ``kind`` from ``source``; at most ``rows`` (the newest) of stored data."""
     if source == "synthetic":
-        return GENERATORS[kind](rows, seed=seed)
+        return kinds.get(kind).generate(rows, seed=seed)
     if source == "postgres":
         from aetheredge.datasets.postgres import read_frame
 
@@ -85,19 +80,17 @@ def _read_tasks() -> int:
 
 def validate_frame(kind: ModelKind, frame: pd.DataFrame) -> pd.DataFrame:
     """Drop rows with missing, non-finite or out-of-range values; fail on missing columns."""
-    required = [f.name for f in _RANGED[kind]] + [LABEL[kind]]
-    if kind == "cost":
-        required += [c.name for c in COST_CATEGORICAL]
+    spec = kinds.get(kind)
+    required = [f.name for f in spec.ranged] + [spec.target] + [c.name for c in spec.categorical]
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise DataError(f"{kind} data lacks column(s) {missing}")
     ok = np.ones(len(frame), dtype=bool)
-    for spec in _RANGED[kind]:
-        values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
-        ok &= np.isfinite(values) & (values >= spec.low) & (values <= spec.high)
-    if kind == "cost":
-        for cat in COST_CATEGORICAL:
-            ok &= frame[cat.name].isin(cat.values).to_numpy()
+    for ranged in spec.ranged:
+        values = pd.to_numeric(frame[ranged.name], errors="coerce").to_numpy(dtype=float)
+        ok &= np.isfinite(values) & (values >= ranged.low) & (values <= ranged.high)
+    for cat in spec.categorical:
+        ok &= frame[cat.name].isin(cat.values).to_numpy()
     if not ok.all():
         log.warning("dropping %d of %d %s rows that break the schema", (~ok).sum(), len(ok), kind)
     if not ok.any():
@@ -117,6 +110,7 @@ def split(kind: ModelKind, frame: pd.DataFrame, holdout_fraction: float = 0.2) -
     late = holdout_mask(frame, holdout_fraction)
     if late.all() or not late.any():
         raise DataError("the hold-out split left one side empty; supply more rows")
-    X = model_matrix(kind, frame)
-    y = frame[LABEL[kind]].to_numpy()
+    spec = kinds.get(kind)
+    X = spec.model_matrix(frame)
+    y = frame[spec.target].to_numpy()
     return Split(X[~late], y[~late], X[late], y[late])

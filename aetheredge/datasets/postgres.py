@@ -19,28 +19,12 @@ from datetime import datetime
 
 import pandas as pd
 
-from aetheredge.features.schema import ANOMALY_FEATURES, COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
+from aetheredge import kinds
 from aetheredge.kinds import ModelKind
 from aetheredge.settings import Settings
 
 log = logging.getLogger(__name__)
 SHARD_HASH = "hashtext"
-SHARD_KEY: dict[ModelKind, str] = {"anomaly": "entity_id", "cost": "workload_id"}
-QUERIES: dict[ModelKind, str] = {
-    "anomaly": (
-        f"SELECT t.ts, t.entity_id, {', '.join(f't.{n}' for n in ANOMALY_FEATURES)}, "
-        "EXISTS (SELECT 1 FROM incidents i WHERE i.entity_id = t.entity_id "
-        "AND t.ts >= i.starts_at AND t.ts < i.ends_at) AS is_anomaly "
-        "FROM telemetry t WHERE t.ts >= %(since)s AND t.ts < %(until)s"
-    ),
-    "cost": (
-        "SELECT period_start AS ts, workload_id, "
-        + ", ".join(
-            [f.name for f in COST_NUMERIC] + [c.name for c in COST_CATEGORICAL] + [COST_TARGET.name]
-        )
-        + " FROM cost_usage WHERE period_start >= %(since)s AND period_start < %(until)s"
-    ),
-}
 
 
 def connection_factory(settings: Settings) -> Callable[[], object]:
@@ -59,11 +43,12 @@ def dataset(kind: ModelKind, settings: Settings, since: datetime, until: datetim
     """The rows of ``kind`` stored in ``[since, until)`` as a Ray Dataset of ``tasks`` reads."""
     import ray.data
 
+    storage = kinds.get(kind).storage
     return ray.data.read_sql(
-        QUERIES[kind],
+        storage.query,
         connection_factory(settings),
         sql_params={"since": since, "until": until},
-        shard_keys=[SHARD_KEY[kind]],
+        shard_keys=[storage.shard_key],
         shard_hash_fn=SHARD_HASH,
         override_num_blocks=tasks,
     )

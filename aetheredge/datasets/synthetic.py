@@ -18,13 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from aetheredge.features.schema import (
-    CATEGORICAL,
-    INSTANCE_FAMILIES,
-    NUMERIC,
-    PRICING_MODELS,
-    REGIONS,
-)
+from aetheredge import kinds
+from aetheredge.kinds.cost import INSTANCE_FAMILIES, PRICING_MODELS, REGIONS
 
 ANOMALY_KINDS: tuple[str, ...] = ("none", "spike", "level_shift", "saturation", "error_burst")
 _DURATION_STEPS = {  # kind -> (min, max) steps an incident lasts
@@ -89,14 +84,14 @@ def telemetry(
     latency_base = rng.uniform(20, 150, col)
 
     # Incidents: Poisson count per entity, kind, start and duration, then flat indices.
-    kinds = np.array(ANOMALY_KINDS[1:])
+    incident_kinds = np.array(ANOMALY_KINDS[1:])
     mean_len = np.mean([np.mean(v) for v in _DURATION_STEPS.values()])
     counts = rng.poisson(incident_rate * T / mean_len, E)
     n_events = int(counts.sum())
     ev_entity = np.repeat(np.arange(E), counts)
-    ev_kind = rng.integers(0, len(kinds), n_events)
-    lo = np.array([_DURATION_STEPS[k][0] for k in kinds])[ev_kind]
-    hi = np.array([_DURATION_STEPS[k][1] for k in kinds])[ev_kind]
+    ev_kind = rng.integers(0, len(incident_kinds), n_events)
+    lo = np.array([_DURATION_STEPS[k][0] for k in incident_kinds])[ev_kind]
+    hi = np.array([_DURATION_STEPS[k][1] for k in incident_kinds])[ev_kind]
     ev_len = rng.integers(lo, hi + 1)
     ev_start = rng.integers(0, np.maximum(T - ev_len, 0) + 1)
     ev_len = np.minimum(ev_len, T - ev_start)
@@ -246,9 +241,6 @@ def cost_usage(
     )
 
 
-GENERATORS = {"anomaly": telemetry, "cost": cost_usage}
-
-
 def random_columns(kind: str, rows: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Inputs spread over each feature's whole valid range, unlike any real fleet.
 
@@ -257,11 +249,12 @@ def random_columns(kind: str, rows: int, seed: int = 0) -> dict[str, np.ndarray]
     against its source.
     """
     rng = np.random.default_rng(seed)
+    spec_of = kinds.get(kind)
     columns: dict[str, np.ndarray] = {
         spec.name: spec.low + np.expm1(rng.uniform(0.0, np.log1p(spec.high - spec.low), rows))
-        for spec in NUMERIC[kind]
+        for spec in spec_of.numeric
     }
-    for cat in CATEGORICAL[kind]:
+    for cat in spec_of.categorical:
         columns[cat.name] = rng.choice(np.array(cat.values, dtype=object), rows)
     return columns
 
@@ -269,8 +262,8 @@ def random_columns(kind: str, rows: int, seed: int = 0) -> dict[str, np.ndarray]
 def random_matrix(kind: str, rows: int, seed: int = 0) -> np.ndarray:
     """A whole model input of :func:`random_columns` rows, derived z-scores drawn uniformly."""
     from aetheredge.features.baselines import Z_CLIP
-    from aetheredge.features.encoding import encode, model_input
 
-    X = encode(kind, random_columns(kind, rows, seed))  # type: ignore[arg-type]
+    spec_of = kinds.get(kind)
+    X = spec_of.encode(random_columns(kind, rows, seed))
     Z = np.random.default_rng(seed + 1).uniform(-Z_CLIP, Z_CLIP, X.shape).astype(np.float32)
-    return model_input(kind, X, Z)  # type: ignore[arg-type]
+    return spec_of.model_input(X, Z)

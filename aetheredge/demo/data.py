@@ -10,8 +10,8 @@ from rich.table import Table
 
 from aetheredge.api.client import ServiceClient
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.encoding import anomaly_matrix
-from aetheredge.features.schema import ANOMALY_FEATURES
+from aetheredge.kinds.anomaly import ANOMALY_FEATURES
+from aetheredge.kinds.anomaly import KIND as ANOMALY
 from aetheredge.serving.predlog import logged_rows
 from aetheredge.settings import Settings
 from aetheredge.stores.online import OnlineFeatures
@@ -21,7 +21,7 @@ async def _baselines(settings: Settings, entity_ids: list[str], rows) -> tuple:
     online = OnlineFeatures(settings)
     try:
         baselines, _ = await online.baselines(entity_ids)
-        Z, _ = await online.zscores(entity_ids, anomaly_matrix(rows))
+        Z, _ = await online.zscores(entity_ids, ANOMALY.encode(rows))
         return baselines, Z
     finally:
         await online.close()

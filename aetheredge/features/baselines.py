@@ -24,9 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aetheredge.features.encoding import anomaly_matrix, encode, model_input
-from aetheredge.kinds import ModelKind
-
 ALPHA = 0.02  # a baseline half-life of ~34 rows: about 3 hours at 5-minute intervals
 DECAY = 1.0 - ALPHA
 WARMUP = 12  # rows of history before an entity's z-scores count; zero until then
@@ -78,14 +75,13 @@ def history(X: np.ndarray, alpha: float = ALPHA) -> tuple[Baselines, np.ndarray,
     return before, mean_after[-1], var_after[-1]
 
 
-def derive(frame: pd.DataFrame, X: np.ndarray | None = None) -> np.ndarray:
+def derive(frame: pd.DataFrame, X: np.ndarray) -> np.ndarray:
     """Offline z-scores for every row of ``frame`` (any order), in ``frame``'s row order.
 
     Rows are grouped by ``entity_id`` and ordered by ``ts``; ``X`` is the frame's
-    encoded metrics when already computed. A frame without ``entity_id``/``ts`` (or a
+    encoded inputs. A frame without ``entity_id``/``ts`` (or a
     row without an entity) gets zeros: no baseline, as when serving anonymous rows.
     """
-    X = anomaly_matrix(frame) if X is None else X
     Z = np.zeros_like(X, dtype=np.float32)
     if "entity_id" not in frame or "ts" not in frame:
         return Z
@@ -98,9 +94,3 @@ def derive(frame: pd.DataFrame, X: np.ndarray | None = None) -> np.ndarray:
         before, _, _ = history(X[rows])
         Z[rows] = zscores(X[rows], before)
     return Z
-
-
-def model_matrix(kind: ModelKind, frame: pd.DataFrame) -> np.ndarray:
-    """A training frame's whole model input: encoded inputs, plus offline z-scores."""
-    X = encode(kind, frame)
-    return model_input(kind, X, derive(frame, X) if kind == "anomaly" else None)

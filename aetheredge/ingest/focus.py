@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from aetheredge.features.schema import (
+from aetheredge.kinds.cost import (
     COST_CATEGORICAL,
     COST_NUMERIC,
     COST_TARGET,

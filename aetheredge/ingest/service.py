@@ -19,9 +19,9 @@ from redis.exceptions import RedisError
 from aetheredge.api.errors import RequestError
 from aetheredge.api.limits import BodyLimit
 from aetheredge.api.v1 import IngestResponse, RowError
-from aetheredge.features.encoding import anomaly_matrix
-from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.ingest.telemetry import READERS, Batch, FormatError, media_type, read_batch
+from aetheredge.kinds.anomaly import KIND as ANOMALY
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 from aetheredge.settings import Settings
 from aetheredge.stores.online import OnlineFeatures
 from aetheredge.stores.postgres import DatabaseUnavailableError
@@ -115,7 +115,7 @@ class IngestService:
         """
         if not len(batch):
             return 0, False
-        X = anomaly_matrix(batch.columns)
+        X = ANOMALY.encode(batch.columns)
         try:
             return await self.online.update(
                 batch.columns["ts"], batch.columns["entity_id"], X

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from aetheredge.features.schema import ANOMALY_NUMERIC, TELEMETRY_COLUMNS
+from aetheredge.kinds.anomaly import ANOMALY_NUMERIC, TELEMETRY_COLUMNS
 
 MAX_ENTITY_CHARS = 256
 EARLIEST = np.datetime64("2000-01-01", "us")

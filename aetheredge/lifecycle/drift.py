@@ -1,10 +1,10 @@
 """Drift checks against PostgreSQL: a window of inputs and of the prediction log, binned
 on the champion's reference (:mod:`aetheredge.artifacts.reference`).
 
-Inputs come from the tables users write (``telemetry`` for anomaly, ``cost_usage`` for
-cost); scores come from ``predictions`` for the champion's version. Anomaly scores
-count only rows scored with an entity baseline (not anonymous, not degraded), the same
-path the reference scores took.
+Inputs come from the tables users write, each kind's own (``telemetry`` for anomaly,
+``cost_usage`` for cost); scores come from ``predictions`` for the champion's version.
+Anomaly scores count only rows scored with an entity baseline (not anonymous, not
+degraded), the same path the reference scores took.
 """
 
 from __future__ import annotations
@@ -16,21 +16,13 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from aetheredge import kinds
 from aetheredge.artifacts.reference import DriftReport, compare
 from aetheredge.artifacts.registry import Registry
 from aetheredge.datasets.policy import Window
-from aetheredge.features.encoding import encode
-from aetheredge.features.schema import ANOMALY_FEATURES, COST_CATEGORICAL, COST_NUMERIC
 from aetheredge.kinds import ModelKind
 from aetheredge.settings import Settings
 from aetheredge.stores.postgres import connect
-
-_COLUMNS: dict[ModelKind, tuple[str, ...]] = {
-    "anomaly": ANOMALY_FEATURES,
-    "cost": tuple(f.name for f in COST_NUMERIC) + tuple(c.name for c in COST_CATEGORICAL),
-}
-_TABLE_TIME = {"anomaly": ("telemetry", "ts"), "cost": ("cost_usage", "period_start")}
-_SCORED = {"anomaly": " AND entity_id IS NOT NULL AND NOT degraded", "cost": ""}
 
 
 @dataclass(frozen=True)
@@ -45,11 +37,12 @@ class WindowData:
 async def _read(
     settings: Settings, kind: ModelKind, version: str, since: datetime, until: datetime, limit: int
 ) -> WindowData:
+    spec = kinds.get(kind)
+    columns, table, ts = spec.stored_columns, spec.storage.table, spec.storage.time_column
     conn = await connect(settings)
     try:
-        table, ts = _TABLE_TIME[kind]
         inputs = await conn.fetch(
-            f"SELECT {', '.join(_COLUMNS[kind])} FROM {table} "
+            f"SELECT {', '.join(columns)} FROM {table} "
             f"WHERE {ts} >= $1 AND {ts} < $2 ORDER BY {ts} DESC LIMIT $3",
             since,
             until,
@@ -57,7 +50,7 @@ async def _read(
         )
         scored = await conn.fetch(
             "SELECT value, flag FROM predictions WHERE model = $1 AND version = $2 "
-            f"AND ts >= $3 AND ts < $4{_SCORED[kind]} ORDER BY ts DESC LIMIT $5",
+            f"AND ts >= $3 AND ts < $4{spec.storage.scored} ORDER BY ts DESC LIMIT $5",
             kind,
             version,
             since,
@@ -66,10 +59,10 @@ async def _read(
         )
     finally:
         await conn.close()
-    frame = pd.DataFrame([tuple(r) for r in inputs], columns=list(_COLUMNS[kind]))
-    X = encode(kind, frame)
+    frame = pd.DataFrame([tuple(r) for r in inputs], columns=list(columns))
+    X = spec.encode(frame)
     scores = np.array([r["value"] for r in scored], dtype=np.float64)
-    flags = np.array([bool(r["flag"]) for r in scored]) if kind == "anomaly" else None
+    flags = np.array([bool(r["flag"]) for r in scored]) if spec.flag else None
     return WindowData(X, scores, flags)
 
 

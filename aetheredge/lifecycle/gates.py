@@ -14,13 +14,8 @@ import math
 from dataclasses import asdict, dataclass
 from functools import partial
 
+from aetheredge import kinds
 from aetheredge.kinds import ModelKind
-
-# Gated metrics per kind, primary first, with whether higher is better.
-GATES: dict[ModelKind, tuple[tuple[str, bool], ...]] = {
-    "anomaly": (("f1", True), ("recall", True), ("alert_rate", False)),
-    "cost": (("mae", False), ("mape", False)),
-}
 
 
 @dataclass(frozen=True)
@@ -94,7 +89,7 @@ def decide(
     if champion is None:
         return verdict(promoted=True, reason="no champion yet")
     checks = []
-    for index, (metric, higher) in enumerate(GATES[kind]):
+    for index, (metric, higher) in enumerate(kinds.get(kind).gates):
         primary = index == 0
         theirs = champion_metrics[metric]
         relative = margin if primary else tolerance

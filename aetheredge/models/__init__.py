@@ -1,4 +1,4 @@
-"""The two model kinds, behind one scikit-learn-style interface.
+"""The estimators of the model kinds, behind one scikit-learn-style interface.
 
 The estimators are imported when first named (PEP 562), not with the package: a Serve
 replica imports the alert rule (:mod:`aetheredge.models.flags`) and must not pay for
@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from aetheredge import kinds
 from aetheredge.kinds import ModelKind
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ _WHERE = {
     "CostModel": "aetheredge.models.cost",
     "ForestModel": "aetheredge.models.base",
 }
-_CLASS_OF: dict[ModelKind, str] = {"anomaly": "AnomalyDetector", "cost": "CostModel"}
 
 
 def __getattr__(name: str) -> Any:
@@ -33,7 +33,7 @@ def __getattr__(name: str) -> Any:
 
 def model_class(kind: ModelKind) -> type[ForestModel]:
     """The estimator class of ``kind``."""
-    return __getattr__(_CLASS_OF[kind])
+    return kinds.get(kind).estimator_class()
 
 
 def build_model(kind: ModelKind, **params: object) -> ForestModel:

@@ -14,18 +14,41 @@ stay) so that one threshold flags both.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-from aetheredge.features.schema import ANOMALY_FEATURES
+from aetheredge.kinds.anomaly import ANOMALY_FEATURES
 from aetheredge.models.base import ForestModel
 from aetheredge.models.evaluation import anomaly_metrics
 from aetheredge.models.flags import flag
 from aetheredge.models.forest import merge_forests
 
+if TYPE_CHECKING:
+    from aetheredge.models.base import Nodes
+
 INPUTS = len(ANOMALY_FEATURES)  # leading columns; any after them are derived z-scores
+
+
+def average_path_length(n: np.ndarray) -> np.ndarray:
+    """``c(n)``: the mean path length of an unsuccessful BST search among ``n`` points."""
+    n = np.asarray(n, dtype=np.float64)
+    out = np.zeros_like(n)
+    big = n > 2
+    out[n == 2] = 1.0
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+def depths(children_left: np.ndarray, children_right: np.ndarray) -> np.ndarray:
+    """Each node's depth in a fitted tree (children always follow their parent)."""
+    depth = np.zeros(len(children_left), dtype=np.int64)
+    for node in range(len(children_left)):
+        for child in (children_left[node], children_right[node]):
+            if child >= 0:
+                depth[child] = depth[node] + 1
+    return depth
 
 
 def has_baseline(X: np.ndarray) -> np.ndarray:
@@ -202,3 +225,43 @@ class AnomalyDetector(ForestModel):
 
     def summary(self) -> dict[str, Any]:
         return super().summary() | {"threshold": self.threshold_}
+
+    def leaf_values(self, tree: Any) -> np.ndarray:
+        """The path length to each node: its depth plus ``c(samples in it)``."""
+        return depths(tree.children_left, tree.children_right) + average_path_length(
+            tree.n_node_samples
+        )
+
+    def graph_head(self, nodes: Nodes) -> None:
+        """``2 ** (-m / c(psi))`` per group, picked per row by whether it has a baseline."""
+        c = float(average_path_length(np.array([self.forest_.max_samples_]))[0])
+        n_features = int(self.forest_.n_features_in_)
+        nodes.double("neg_inv_c", -1.0 / c)
+        nodes.double("two", 2.0)
+        nodes.double("exponent", self.exponent_)
+        nodes.column("m_in", 0)
+        nodes.column("m_ctx", 1)
+        nodes.op("Mul", ["m_in", "neg_inv_c"], ["e_in"])
+        nodes.op("Pow", ["two", "e_in"], ["s_in"])
+        nodes.op("Pow", ["s_in", "exponent"], ["y_in"])
+        if n_features <= INPUTS:
+            nodes.op("Identity", ["y_in"], ["y"])
+            return
+        nodes.int64s("z_from", [INPUTS])
+        nodes.int64s("z_to", [n_features])
+        nodes.int64s("z_axis", [1])
+        nodes.op("Mul", ["m_ctx", "neg_inv_c"], ["e_ctx"])
+        nodes.op("Pow", ["two", "e_ctx"], ["y_ctx"])
+        nodes.op("Slice", ["X", "z_from", "z_to", "z_axis"], ["z"])
+        nodes.op("Abs", ["z"], ["z_abs"])
+        nodes.op("ReduceMax", ["z_abs"], ["z_max"], axes=[1], keepdims=0)
+        nodes.float32("zero32", 0.0)
+        nodes.op("Greater", ["z_max", "zero32"], ["has_baseline"])
+        nodes.op("Where", ["has_baseline", "y_ctx", "y_in"], ["y"])
+
+    def graph_metadata(self) -> dict[str, str]:
+        return {"threshold": repr(self.threshold_)}
+
+    def check_rows(self, sample: np.ndarray) -> list[np.ndarray]:
+        """The sample without baselines too: the graph routes those rows to other trees."""
+        return [blank_context(sample)]

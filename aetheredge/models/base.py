@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from aetheredge.kinds import ModelKind
 from aetheredge.models.forest import Forest
+
+
+class Nodes(Protocol):
+    """Where a model declares its compiled output head (:class:`aetheredge.artifacts.onnx.Nodes`).
+
+    The head reads the float64 group means ``m2`` (``[n, groups]``) and the input ``X``
+    and writes the output ``y``; constants and operators are ONNX's.
+    """
+
+    def op(self, op_type: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None: ...
+
+    def double(self, name: str, value: float) -> None: ...
+
+    def float32(self, name: str, value: float) -> None: ...
+
+    def int64s(self, name: str, values: list[int]) -> None: ...
+
+    def column(self, name: str, index: int) -> None: ...
 
 
 class ForestModel(BaseEstimator):
@@ -59,3 +77,19 @@ class ForestModel(BaseEstimator):
     def summary(self) -> dict[str, Any]:
         """Learned state worth logging beside the parameters."""
         return {"n_trees": len(self.forest_.estimators_)}
+
+    def leaf_values(self, tree: Any) -> np.ndarray:
+        """What the model averages per node of a fitted ``tree`` (the leaf mean here)."""
+        return tree.value[:, 0, 0]
+
+    @abstractmethod
+    def graph_head(self, nodes: Nodes) -> None:
+        """Declare the compiled graph's output transform: group means ``m2`` to ``y``."""
+
+    def graph_metadata(self) -> dict[str, str]:
+        """Learned state the compiled graph carries beside its trees."""
+        return {}
+
+    def check_rows(self, sample: np.ndarray) -> list[np.ndarray]:
+        """Rows beyond ``sample`` that a compiled form must agree on before promotion."""
+        return []

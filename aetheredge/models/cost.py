@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
 from aetheredge.models.base import ForestModel
 from aetheredge.models.evaluation import regression_metrics
+
+if TYPE_CHECKING:
+    from aetheredge.models.base import Nodes
 
 
 class CostModel(ForestModel):
@@ -93,3 +96,15 @@ class CostModel(ForestModel):
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return regression_metrics(y, self.predict(X))
+
+    def graph_head(self, nodes: Nodes) -> None:
+        """``max(expm1(m), 0)``, or ``max(m, 0)`` without ``log_target``."""
+        nodes.double("zero", 0.0)
+        nodes.column("m", 0)
+        if self.log_target:
+            nodes.double("one", 1.0)
+            nodes.op("Exp", ["m"], ["em"])
+            nodes.op("Sub", ["em", "one"], ["v"])
+        else:
+            nodes.op("Identity", ["m"], ["v"])
+        nodes.op("Max", ["v", "zero"], ["y"])

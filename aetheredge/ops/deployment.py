@@ -14,8 +14,9 @@ from typing import Any
 
 from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
 
+from aetheredge import kinds
 from aetheredge.api.client import ServiceClient
-from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.kinds import ModelKind
 from aetheredge.ops.entrypoints import SERVE_APP
 from aetheredge.settings import Settings
 
@@ -50,7 +51,7 @@ def scorer_deployment(settings: Settings, versions: dict[ModelKind, str | None])
             "target_ongoing_requests": settings.batch_max_size // 2 or 1,
         },
         "user_config": {
-            "versions": {kind: versions.get(kind) for kind in MODEL_KINDS},
+            "versions": {kind: versions.get(kind) for kind in kinds.names()},
             "tuning": {k: getattr(settings, k) for k in TUNING},
         },
     }
@@ -93,7 +94,7 @@ def kubernetes_serve_config(settings: Settings) -> dict[str, Any]:
     return {
         "proxy_location": "EveryNode",
         "http_options": {"host": settings.serve_host, "port": settings.serve_port},
-        "applications": [application(settings, dict.fromkeys(MODEL_KINDS), env=False)],
+        "applications": [application(settings, dict.fromkeys(kinds.names()), env=False)],
     }
 
 

@@ -19,7 +19,8 @@ from typing import Literal
 from croniter import croniter
 from ray.job_submission import JobSubmissionClient
 
-from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge import kinds
+from aetheredge.kinds import ModelKind
 from aetheredge.ops.entrypoints import DRIFT_JOB, job_argv
 from aetheredge.ops.ray_jobs import policy_retrain_command, submit_job, submit_retrain_once
 from aetheredge.settings import Settings
@@ -47,7 +48,7 @@ class Task:
 def tasks(settings: Settings) -> list[Task]:
     """Every scheduled task the settings define."""
     crons = (("retrain", settings.retrain_schedule), ("drift", settings.drift_schedule))
-    return [Task(action, kind, cron) for action, cron in crons for kind in MODEL_KINDS]  # type: ignore[arg-type]
+    return [Task(action, kind, cron) for action, cron in crons for kind in kinds.names()]  # type: ignore[arg-type]
 
 
 def submit(task: Task, settings: Settings, client: JobSubmissionClient) -> str:

@@ -18,13 +18,7 @@ from pydantic import ValidationError
 
 from aetheredge.api.errors import ProtocolError, RequestError
 from aetheredge.api.limits import BodyLimit
-from aetheredge.api.v1 import (
-    COLUMNS,
-    MAX_ROWS,
-    columns,
-    scoring_request,
-    validation_errors,
-)
+from aetheredge.api.v1 import MAX_ROWS, columns, row_columns, scoring_request, validation_errors
 from aetheredge.api.v2 import (
     INPUT,
     ModelMetadata,
@@ -34,8 +28,7 @@ from aetheredge.api.v2 import (
     input_matrix,
     parse_request,
 )
-from aetheredge.features.encoding import encode, from_tensor, model_input
-from aetheredge.kinds import MODEL_KINDS, ModelKind
+from aetheredge.kinds import ModelKind
 from aetheredge.serving.metrics import Meter
 from aetheredge.serving.predlog import Entry, PredictionLog
 from aetheredge.serving.runtime import ModelRuntime, Scores
@@ -58,6 +51,7 @@ class ScoringService:
         max_rows: int = MAX_ROWS,
     ) -> None:
         self.requests = {kind: scoring_request(kind, max_rows) for kind in runtimes}
+        self.columns = {kind: row_columns(kind) for kind in runtimes}
         self.runtimes = runtimes
         self.score = score
         self.body = body
@@ -69,27 +63,29 @@ class ScoringService:
         """Score a ``/v1`` request body of rows; 422 names every invalid field."""
         with self.meter.request(kind, "v1") as measured:
             self.body.check(len(body))
-            if not self.runtimes[kind].ready:
+            runtime = self.runtimes[kind]
+            if not runtime.ready:
                 raise RequestError(503, {"detail": f"no {kind} model is loaded yet"})
+            spec = runtime.spec
             try:
                 rows = self.requests[kind].model_validate_json(body).rows  # type: ignore[attr-defined]
-                cols = columns(rows, COLUMNS[kind])
-                X = encode(kind, cols)
+                cols = columns(rows, self.columns[kind])
+                X = spec.encode(cols)
             except ValidationError as exc:
                 raise RequestError(
                     422, {"detail": validation_errors(exc.errors(), ("body",))}
                 ) from None
             except ValueError as exc:
                 raise RequestError(422, {"detail": [{"loc": ["body"], "msg": str(exc)}]}) from None
-            entity_ids = cols.get("entity_id")
+            entity_ids = cols.get(spec.entity) if spec.entity is not None else None
             Z, degraded = None, False
-            if kind == "anomaly" and self.online is not None and entity_ids is not None:
+            if spec.derived and self.online is not None and entity_ids is not None:
                 Z, degraded = await self.online.zscores(entity_ids, X)
-            scores = await self.score(kind, model_input(kind, X, Z))
+            scores = await self.score(kind, spec.model_input(X, Z))
             measured.scored(scores)
-            body = self.runtimes[kind].body(scores, entity_ids)
+            body = runtime.body(scores, entity_ids)
             body["request_id"] = await self._log(kind, scores, entity_ids, degraded)
-            if kind == "anomaly":
+            if spec.derived:
                 body["degraded"] = degraded
             return orjson.dumps(body)
 
@@ -119,9 +115,9 @@ class ScoringService:
 
     def runtime(self, name: str, version: str | None = None) -> ModelRuntime:
         """The runtime serving model ``name`` (at ``version``, when given), else 404."""
-        if name not in MODEL_KINDS:
-            raise ProtocolError(f"unknown model {name!r}; models are {list(MODEL_KINDS)}", 404)
-        runtime = self.runtimes[name]  # type: ignore[index]
+        if name not in self.runtimes:
+            raise ProtocolError(f"unknown model {name!r}; models are {list(self.runtimes)}", 404)
+        runtime = self.runtimes[name]
         if not runtime.ready:
             raise ProtocolError(f"model {name!r} is not loaded", 404)
         if version is not None and version != runtime.version:
@@ -139,8 +135,8 @@ class ScoringService:
             platform=runtime.engine,
             inputs=[TensorMetadata(name=INPUT, datatype="FP32", shape=[-1, runtime.n_inputs])],
             outputs=[
-                TensorMetadata(name=out, datatype=dtype, shape=[-1])
-                for out, dtype in runtime.outputs
+                TensorMetadata(name=out.name, datatype=out.datatype, shape=[-1])
+                for out in runtime.spec.outputs
             ],
         )
 
@@ -151,17 +147,17 @@ class ScoringService:
         self, name: str, version: str | None, body: bytes, header_length: str | None
     ) -> tuple[bytes, int | None]:
         """An inference response body and, for binary outputs, its JSON header length."""
-        model = name if name in MODEL_KINDS else "unknown"  # tags never take user input
+        model = name if name in self.runtimes else "unknown"  # tags never take user input
         with self.meter.request(model, "v2") as measured:
             self.body.check(len(body))
             runtime = self.runtime(name, version)
             request, tail = parse_request(body, header_length)
             M = input_matrix(request, runtime.n_inputs, tail)
             try:
-                X = from_tensor(runtime.kind, M)
+                X = runtime.spec.from_tensor(M)
             except ValueError as exc:
                 raise ProtocolError(f"input {INPUT!r}: {exc}") from None
-            scores = await self.score(runtime.kind, model_input(runtime.kind, X))
+            scores = await self.score(runtime.kind, runtime.spec.model_input(X))
             measured.scored(scores)
             await self._log(runtime.kind, scores)
             return encode_response(request, name, scores.version, runtime.tensors(scores))

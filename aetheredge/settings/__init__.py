@@ -23,7 +23,6 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from aetheredge.kinds import ModelKind
 from aetheredge.settings.groups import (
     IngestSettings,
     LifecycleSettings,
@@ -86,7 +85,7 @@ class Settings(*GROUPS, BaseSettings):  # type: ignore[misc]
     def train_storage(self) -> Path:
         return self.home / "ray_results"
 
-    def model_name(self, kind: ModelKind) -> str:
+    def model_name(self, kind: str) -> str:
         return f"{self.model_prefix}-{kind}"
 
     def child_env(self) -> dict[str, str]:

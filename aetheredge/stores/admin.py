@@ -13,7 +13,7 @@ import logging
 import pandas as pd
 from redis.exceptions import RedisError
 
-from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 from aetheredge.settings import Settings
 from aetheredge.settings.sources import redacted
 from aetheredge.stores.online import OnlineFeatures, states

@@ -33,8 +33,8 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from aetheredge.features.baselines import ALPHA, DECAY, Baselines, history, zscores
-from aetheredge.features.encoding import anomaly_matrix
-from aetheredge.features.schema import ANOMALY_FEATURES
+from aetheredge.kinds.anomaly import ANOMALY_FEATURES
+from aetheredge.kinds.anomaly import KIND as ANOMALY
 from aetheredge.settings import Settings
 from aetheredge.stores.redis import namespace, redis_client
 
@@ -111,7 +111,7 @@ return written
 def states(frame: pd.DataFrame) -> dict[str, bytes]:
     """Each entity's packed baseline after all its rows in ``frame`` (any order)."""
     out = {}
-    X = anomaly_matrix(frame)
+    X = ANOMALY.encode(frame)
     micros = frame["ts"].to_numpy(dtype="datetime64[us]").astype(np.int64)
     for entity, rows in frame.groupby("entity_id", observed=True).indices.items():
         rows = rows[np.argsort(micros[rows], kind="stable")]

@@ -9,9 +9,9 @@ import pytest
 
 from aetheredge.api.errors import RequestError
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.ingest.service import IngestService
 from aetheredge.ingest.telemetry import json_body
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 from aetheredge.stores.postgres import connect
 
 JSON = "application/json"

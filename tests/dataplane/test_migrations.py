@@ -5,12 +5,8 @@ from datetime import date
 
 import pytest
 
-from aetheredge.features.schema import (
-    COST_CATEGORICAL,
-    COST_NUMERIC,
-    COST_TARGET,
-    TELEMETRY_COLUMNS,
-)
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
+from aetheredge.kinds.cost import COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
 from aetheredge.stores.postgres import connect
 from aetheredge.stores.postgres.migrate import Migration, MigrationError, migrate, migrations
 from aetheredge.stores.postgres.partitions import maintain

@@ -10,10 +10,10 @@ import redis
 
 from aetheredge.datasets.synthetic import telemetry
 from aetheredge.features.baselines import WARMUP, derive
-from aetheredge.features.encoding import anomaly_matrix
-from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.ingest.service import IngestService
 from aetheredge.ingest.telemetry import json_body
+from aetheredge.kinds.anomaly import KIND as ANOMALY
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 from aetheredge.ops.cluster import free_port
 from aetheredge.stores.admin import rebuild_baselines
 from aetheredge.stores.online import OnlineFeatures
@@ -42,7 +42,7 @@ def test_online_zscores_equal_offline_training_features(db_settings):
         service = IngestService(db_settings)
         try:
             answers = [await service.telemetry(json_body(b), "application/json") for b in batches]
-            X = anomaly_matrix(scored)
+            X = ANOMALY.encode(scored)
             online, degraded = await service.online.zscores(scored["entity_id"].tolist(), X)
         finally:
             await service.close()
@@ -51,7 +51,7 @@ def test_online_zscores_equal_offline_training_features(db_settings):
     answers, online, degraded = asyncio.run(scenario())
     assert answers[3].baselines_updated == 0 and answers[3].duplicates == len(batches[3])
     assert sum(a.baselines_updated for a in answers) == len(history)
-    offline = derive(fleet)[scored.index]
+    offline = derive(fleet, ANOMALY.encode(fleet))[scored.index]
     assert not degraded and np.abs(online).max() > 1.0  # real deviations, not warm-up zeros
     np.testing.assert_array_equal(online, offline)
 
@@ -98,7 +98,7 @@ def test_without_redis_scoring_degrades_and_ingest_still_stores(db_settings):
 
     async def scenario():
         online = OnlineFeatures(down, on_degraded=lambda: calls.append(1))
-        X = anomaly_matrix(fleet)
+        X = ANOMALY.encode(fleet)
         Z, degraded = await online.zscores(fleet["entity_id"].tolist(), X)
         started = time.perf_counter()
         _, again = await online.zscores(fleet["entity_id"].tolist(), X)
@@ -135,7 +135,7 @@ def test_a_redis_outage_mid_stream_loses_no_row_and_the_flag_clears(db_settings)
                 part = fleet.iloc[rows]
                 answer = await service.telemetry(json_body(part), "application/json")
                 _, degraded = await service.online.zscores(
-                    part["entity_id"].tolist(), anomaly_matrix(part)
+                    part["entity_id"].tolist(), ANOMALY.encode(part)
                 )
                 flags.append((answer.accepted, answer.degraded, degraded))
         finally:
@@ -170,7 +170,7 @@ def test_baselines_rebuilt_from_postgres_equal_the_live_ones(db_settings):
         service = IngestService(db_settings)
         try:
             await service.telemetry(json_body(history), "application/json")
-            X, ids = anomaly_matrix(scored), scored["entity_id"].tolist()
+            X, ids = ANOMALY.encode(scored), scored["entity_id"].tolist()
             live, _ = await service.online.zscores(ids, X)
             await service.online.forget()
             rows, entities, written = await rebuild_baselines(
@@ -197,7 +197,7 @@ def test_a_baseline_read_is_reused_for_the_cache_time_only(db_settings):
     async def scenario():
         proxy, settings = await redis_behind_proxy(db_settings, online_cache_s=0.5)
         service = IngestService(settings)
-        ids, X = rows["entity_id"].tolist(), anomaly_matrix(rows)
+        ids, X = rows["entity_id"].tolist(), ANOMALY.encode(rows)
         try:
             await service.telemetry(json_body(fleet[~last]), "application/json")
             fresh = await service.online.zscores(ids, X)

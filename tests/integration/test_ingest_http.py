@@ -9,10 +9,10 @@ import numpy as np
 import orjson
 import pytest
 
+from aetheredge import kinds
 from aetheredge.artifacts.registry import Registry
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.baselines import model_matrix
-from aetheredge.features.schema import TELEMETRY_COLUMNS
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 from aetheredge.serving.predlog import logged_rows
 from aetheredge.stores.postgres import connect
 
@@ -84,7 +84,7 @@ def test_served_scores_use_the_ingested_baselines_as_training_would(platform, se
     body = next(service.predict("anomaly", rows.to_dict("records")))
     assert body["degraded"] is False
     model = Registry(settings).load("anomaly", body["version"]).model
-    offline = model.output(model_matrix("anomaly", fleet)[last.to_numpy()])
+    offline = model.output(kinds.get("anomaly").model_matrix(fleet)[last.to_numpy()])
     served = np.array([r["score"] for r in body["results"]])
     np.testing.assert_allclose(served, offline, rtol=1e-4)
     anonymous = next(service.predict("anomaly", rows.drop(columns="entity_id").to_dict("records")))

@@ -4,11 +4,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from aetheredge import kinds
 from aetheredge.artifacts.registry import Registry
 from aetheredge.cli.main import app
 from aetheredge.datasets.frames import holdout_mask, load_frame
 from aetheredge.datasets.synthetic import cost_usage, telemetry
-from aetheredge.kinds import MODEL_KINDS
 from aetheredge.ops.deployment import deploy
 from aetheredge.ops.ray_jobs import job_result, retrain_command, submit_and_wait
 from tests.support.rows import GOOD_METRICS, GOOD_USAGE
@@ -130,12 +130,12 @@ def test_worse_challenger_is_registered_but_not_promoted(platform, first_version
 def test_failed_job_exits_nonzero_and_leaves_the_champion(platform, first_versions):
     settings, dashboard = platform
     registry = Registry(settings)
-    before = {k: registry.champion(k).version for k in MODEL_KINDS}
+    before = {k: registry.champion(k).version for k in kinds.names()}
     argv = retrain_command("anomaly", rows=1000, source="/nonexistent/telemetry.parquet")
     _, status, logs = submit_and_wait(settings, dashboard, argv)
     assert status == "FAILED"
     assert "retrain failed: DataError" in logs
-    assert {k: registry.champion(k).version for k in MODEL_KINDS} == before
+    assert {k: registry.champion(k).version for k in kinds.names()} == before
 
 
 def test_openapi_document_lists_the_typed_routes(service):

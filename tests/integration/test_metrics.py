@@ -8,10 +8,10 @@ import pytest
 import ray
 from prometheus_client.parser import text_string_to_metric_families
 
+from aetheredge import kinds
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.encoding import INPUT_NAMES
-from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.ingest.telemetry import json_body
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ def test_scoring_metrics_reach_prometheus_with_serve_tags(platform, service):
     rows = telemetry(64, seed=21, start="2026-06-01")
     (answer,) = service.predict("anomaly", rows.to_dict("records"))
     flagged = sum(r["is_anomaly"] for r in answer["results"])
-    X = rows[list(INPUT_NAMES["anomaly"])].to_numpy(np.float32)
+    X = rows[list(kinds.get("anomaly").input_names)].to_numpy(np.float32)
     infer = {"inputs": [{"name": "features", "datatype": "FP32", "shape": list(X.shape),
                          "data": X.ravel().tolist()}]}  # fmt: skip
     assert service.http.post("/v2/models/anomaly/infer", json=infer).status_code == 200

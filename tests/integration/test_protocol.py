@@ -5,8 +5,8 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
+from aetheredge import kinds
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.encoding import INPUT_NAMES
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def client(platform, service):
 @pytest.fixture(scope="module")
 def fleet():
     rows = telemetry(64, seed=11)
-    return rows, rows[list(INPUT_NAMES["anomaly"])].to_numpy(np.float32)
+    return rows, rows[list(kinds.get("anomaly").input_names)].to_numpy(np.float32)
 
 
 def test_health_and_metadata(client, service):

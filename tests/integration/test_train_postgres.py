@@ -11,13 +11,9 @@ from aetheredge.artifacts.registry import Registry
 from aetheredge.datasets.policy import Window
 from aetheredge.datasets.postgres import dataset
 from aetheredge.datasets.synthetic import cost_usage, telemetry
-from aetheredge.features.schema import (
-    COST_CATEGORICAL,
-    COST_NUMERIC,
-    COST_TARGET,
-    TELEMETRY_COLUMNS,
-)
 from aetheredge.ingest.telemetry import validate
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
+from aetheredge.kinds.cost import COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
 from aetheredge.stores.postgres import connect
 from aetheredge.stores.postgres.writer import Database
 from train.pipeline import retrain

@@ -6,8 +6,8 @@ import time
 import pytest
 from ray.job_submission import JobStatus, JobSubmissionClient
 
+from aetheredge import kinds
 from aetheredge.artifacts.registry import Registry
-from aetheredge.kinds import MODEL_KINDS
 from aetheredge.ops.ray_jobs import job_result, retrain_command, submit_and_wait, submit_job
 from train.faults import ENV
 
@@ -18,7 +18,7 @@ ROUNDS = {"AETHER_TRAIN_TREES_PER_ROUND": "5"}
 
 
 def _registry_state(registry: Registry) -> tuple[dict, list]:
-    champions = {k: registry.champion(k).version for k in MODEL_KINDS}
+    champions = {k: registry.champion(k).version for k in kinds.names()}
     return champions, [v.version for v in registry.versions("cost")]
 
 

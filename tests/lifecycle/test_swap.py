@@ -5,7 +5,7 @@ import time
 import pytest
 
 from aetheredge.api.client import ServiceClient
-from aetheredge.api.v1 import COLUMNS
+from aetheredge.api.v1 import row_columns
 from aetheredge.artifacts.registry import Registry
 from aetheredge.datasets.frames import load_frame, split
 from aetheredge.datasets.synthetic import cost_usage
@@ -34,7 +34,7 @@ def test_promotion_and_rollback_under_load_fail_no_request(platform, first_versi
         tags={},
     ).version
     rows = cost_usage(20, seed=4).to_dict("records")
-    body = {"rows": [{k: r[k] for k in COLUMNS["cost"]} for r in rows]}
+    body = {"rows": [{k: r[k] for k in row_columns("cost")} for r in rows]}
     client = ServiceClient.from_settings(settings)
     with SteadyLoad(client, "/v1/cost/predict", body, clients=4) as load:
         time.sleep(3)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.ingest.telemetry import json_body
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 from aetheredge.stores.postgres import connect
 from tests.support.outages import restart_postgres
 from tests.support.steady import SteadyLoad, anomaly_body

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import ray
 
+from aetheredge import kinds
 from aetheredge.api.client import ServiceClient
-from aetheredge.kinds import MODEL_KINDS
 from aetheredge.ops.cluster import free_port, serve_env, stop_haproxy, wait_for_job_agent
 from aetheredge.ops.deployment import deploy
 from aetheredge.security.gate import new_key
@@ -78,7 +78,7 @@ def first_versions(platform):
         kind: retrain(
             kind, rows=20_000, seed=0, workers=2, params={"n_estimators": 20}, settings=settings
         )
-        for kind in MODEL_KINDS
+        for kind in kinds.names()
     }
 
 

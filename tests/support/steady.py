@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 
 from aetheredge.api.client import ServiceClient
-from aetheredge.api.v1 import COLUMNS
+from aetheredge.api.v1 import row_columns
 from aetheredge.datasets.synthetic import telemetry
 
 
 def anomaly_body(rows: int, seed: int) -> dict[str, Any]:
     """An anomaly scoring request of ``rows`` telemetry rows, with their entity ids."""
     frame = telemetry(rows, seed=seed, start="2026-07-01")
-    keep = COLUMNS["anomaly"]
+    keep = row_columns("anomaly")
     return {"rows": [{k: r[k] for k in keep} for r in frame.to_dict("records")]}
 
 

@@ -10,7 +10,7 @@ from aetheredge.api.errors import ProtocolError, RequestError, refusal
 @pytest.mark.parametrize(
     ("path", "shape"),
     [
-        (routes.V1_SCORE["anomaly"], {"detail": "slow down"}),
+        (routes.score_path("anomaly"), {"detail": "slow down"}),
         (routes.V1_TELEMETRY, {"detail": "slow down"}),
         (routes.infer_path("cost"), {"error": "slow down"}),
         (routes.V2_MODEL_VERSION_READY.format(name="cost", version="3"), {"error": "slow down"}),
@@ -25,7 +25,7 @@ def test_a_refusal_takes_its_route_s_protocol_shape(path, shape):
 def test_field_errors_keep_their_list_on_every_route():
     detail = [{"loc": ["body", "rows", 0], "msg": "missing"}]
     exc = RequestError(422, {"detail": detail})
-    for path in (routes.V1_SCORE["cost"], routes.infer_path("cost")):
+    for path in (routes.score_path("cost"), routes.infer_path("cost")):
         assert orjson.loads(refusal(exc, path)[1]) == {"detail": detail}
 
 

@@ -6,9 +6,12 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from aetheredge.api.v1 import MAX_ROWS, AnomalyRequest, CostRequest, validation_errors
-from aetheredge.features.schema import ANOMALY_NUMERIC
+from aetheredge.api.v1 import MAX_ROWS, scoring_request, validation_errors
+from aetheredge.kinds.anomaly import ANOMALY_NUMERIC
 from tests.support.rows import GOOD_METRICS, GOOD_USAGE
+
+AnomalyRequest = scoring_request("anomaly")
+CostRequest = scoring_request("cost")
 
 
 def errors(model, rows):

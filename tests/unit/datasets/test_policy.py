@@ -8,7 +8,7 @@ from aetheredge.datasets.policy import RetrainPolicy
 from aetheredge.ops.ray_jobs import policy_retrain_command
 from aetheredge.settings import Settings
 from jobs import drift, retrain
-from jobs.args import kinds
+from jobs.args import chosen
 
 
 def flags(argv: list[str]) -> dict[str, str]:
@@ -40,7 +40,7 @@ def test_arguments_override_the_policy_and_the_window_ends_where_asked():
 def test_the_jobs_leave_what_they_read_to_the_policy():
     args = retrain.parse_args(["--model", "all"])
     assert (args.source, args.rows, args.since, args.until) == (None, None, None, None)
-    assert kinds(args.model) == ("anomaly", "cost")
+    assert chosen(args.model) == ("anomaly", "cost")
     checks = drift.parse_args(["--model", "all", "--retrain-here"])
     assert checks.retrain_here and checks.retrain_rows is None
 

@@ -6,7 +6,7 @@ import pytest
 
 from aetheredge.datasets import synthetic
 from aetheredge.datasets.frames import validate_frame
-from aetheredge.features.schema import ANOMALY_FEATURES
+from aetheredge.kinds.anomaly import ANOMALY_FEATURES
 
 
 def test_telemetry_is_seeded_and_deterministic():

@@ -10,9 +10,8 @@ from aetheredge.features.baselines import (
     Z_CLIP,
     derive,
     history,
-    model_matrix,
 )
-from aetheredge.features.encoding import FEATURE_NAMES, anomaly_matrix
+from aetheredge.kinds.anomaly import KIND as ANOMALY
 
 
 def _naive(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,7 +27,7 @@ def _naive(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_vectorised_history_is_the_documented_recurrence():
-    X = anomaly_matrix(telemetry(300, steps_per_entity=300, seed=3))
+    X = ANOMALY.encode(telemetry(300, steps_per_entity=300, seed=3))
     before, _, _ = history(X)
     naive_mean, naive_var = _naive(X)
     np.testing.assert_allclose(before.mean, naive_mean, rtol=1e-12)
@@ -40,9 +39,9 @@ def test_vectorised_history_is_the_documented_recurrence():
 
 def test_rows_in_any_order_get_the_same_features():
     fleet = telemetry(4 * 200, steps_per_entity=200, seed=5, incident_rate=0.05)
-    Z = derive(fleet)
+    Z = derive(fleet, ANOMALY.encode(fleet))
     shuffled = fleet.sample(frac=1, random_state=0)
-    np.testing.assert_array_equal(derive(shuffled), Z[shuffled.index])
+    np.testing.assert_array_equal(derive(shuffled, ANOMALY.encode(shuffled)), Z[shuffled.index])
     first_rows = fleet.groupby("entity_id").head(WARMUP).index
     assert not Z[first_rows].any()  # warm-up: no baseline yet
     assert np.abs(Z).max() <= Z_CLIP and (np.abs(Z) > 3).any()
@@ -50,7 +49,7 @@ def test_rows_in_any_order_get_the_same_features():
 
 def test_incidents_stand_out_against_the_entity_baseline():
     fleet = telemetry(20 * 500, steps_per_entity=500, seed=8, incident_rate=0.03)
-    peak = np.abs(derive(fleet)).max(axis=1)
+    peak = np.abs(derive(fleet, ANOMALY.encode(fleet))).max(axis=1)
     labelled = fleet.is_anomaly.to_numpy()
     # a 4-sigma deviation is ten times likelier on an incident row than on a normal one
     assert (peak[labelled] > 4).mean() > 10 * (peak[~labelled] > 4).mean()
@@ -58,5 +57,6 @@ def test_incidents_stand_out_against_the_entity_baseline():
 
 def test_model_matrix_widths_and_anonymous_rows():
     fleet = telemetry(50, seed=1)
-    assert model_matrix("anomaly", fleet).shape == (len(fleet), len(FEATURE_NAMES["anomaly"]))
-    assert not derive(fleet.drop(columns=["entity_id"])).any()
+    assert ANOMALY.model_matrix(fleet).shape == (len(fleet), len(ANOMALY.feature_names))
+    anonymous = fleet.drop(columns=["entity_id"])
+    assert not derive(anonymous, ANOMALY.encode(anonymous)).any()

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from aetheredge import kinds
 from aetheredge.datasets import synthetic
-from aetheredge.features.encoding import INPUT_NAMES, encode
-from aetheredge.features.schema import COST_CATEGORICAL
+from aetheredge.kinds.cost import COST_CATEGORICAL
 
 
 @pytest.mark.parametrize(
@@ -15,14 +15,14 @@ def test_frame_and_records_encode_identically(kind, make):
     frame = make(500, seed=2)
     records = frame.to_dict("records")
     as_columns = {c: [r[c] for r in records] for c in frame.columns}
-    np.testing.assert_array_equal(encode(kind, frame), encode(kind, as_columns))
-    assert encode(kind, frame).shape == (len(frame), len(INPUT_NAMES[kind]))
-    assert encode(kind, frame).dtype == np.float32
+    np.testing.assert_array_equal(kinds.get(kind).encode(frame), kinds.get(kind).encode(as_columns))
+    assert kinds.get(kind).encode(frame).shape == (len(frame), len(kinds.get(kind).input_names))
+    assert kinds.get(kind).encode(frame).dtype == np.float32
 
 
 def test_cost_one_hot_layout():
     frame = synthetic.cost_usage(200, seed=0)
-    X = encode("cost", frame)
+    X = kinds.get("cost").encode(frame)
     offset = 6
     for cat in COST_CATEGORICAL:
         block = X[:, offset : offset + len(cat.values)]
@@ -36,11 +36,11 @@ def test_unknown_category_raises_with_the_value():
     frame = synthetic.cost_usage(3, seed=0).astype({"region": object})
     frame.loc[1, "region"] = "mars-1"
     with pytest.raises(ValueError, match="mars-1"):
-        encode("cost", frame)
+        kinds.get("cost").encode(frame)
 
 
 def test_heavy_tails_are_log_compressed():
     frame = synthetic.telemetry(2016, seed=0)
-    X = encode("anomaly", frame)
+    X = kinds.get("anomaly").encode(frame)
     np.testing.assert_allclose(X[:, 7], np.log1p(frame.request_rate.to_numpy()), rtol=1e-5)
     np.testing.assert_allclose(X[:, 0], frame.cpu_util.to_numpy(), rtol=1e-6)

@@ -10,8 +10,8 @@ import pytest
 
 from aetheredge.api.v1 import TelemetryBatch
 from aetheredge.datasets.synthetic import telemetry
-from aetheredge.features.schema import TELEMETRY_COLUMNS
 from aetheredge.ingest.telemetry import FormatError, read_batch, validate
+from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
 
 NOW = np.datetime64("2026-06-01", "us")
 

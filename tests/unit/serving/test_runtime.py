@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from aetheredge import kinds
 from aetheredge.artifacts.registry import COMPILED_ARTIFACT, PromotionRefusedError, Registry
 from aetheredge.datasets.frames import load_frame, split
-from aetheredge.features.baselines import model_matrix
 from aetheredge.models import AnomalyDetector
 from aetheredge.serving.runtime import runtime_for
 
@@ -65,7 +65,7 @@ def test_runtime_serves_champion_and_swaps_only_to_a_loadable_version(registry):
     assert not runtime.ready
     assert runtime.load() == "1"
     rows = load_frame("anomaly", rows=2016, seed=5).head(4)
-    X = model_matrix("anomaly", rows)
+    X = kinds.get("anomaly").model_matrix(rows)
     out = runtime.score(X)
     assert out.version == "1" and runtime.engine == "onnxruntime" and len(out.values) == 4
     body = runtime.body(out, list(rows.entity_id))

@@ -1,0 +1,160 @@
+"""What a model kind is: one object that owns everything kind-specific.
+
+A :class:`Kind` declares its input contract, how inputs are encoded and derived, its
+training label, estimator and generator, its outputs (the ``/v1`` result fields and
+the Open Inference Protocol tensors), its promotion gates, its ``/v1`` route and the
+table its inputs are stored in. The rest of the platform reads these attributes and
+never branches on a kind's name. Pieces that live higher in the layers (the estimator
+class, the synthetic generator) are named by import string, resolved on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from aetheredge.features.encoding import Columns, check_tensor, numeric_matrix, one_hot
+from aetheredge.features.schema import Categorical, Numeric
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output per row: its ``/v1`` result field and V2 tensor (name and datatype)."""
+
+    name: str
+    datatype: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Where a kind's inputs are stored in PostgreSQL, and how training reads them.
+
+    ``query`` selects a training window (``%(since)s``, ``%(until)s``), its rows' time
+    as ``ts``; ``shard_key`` splits it into parallel reads. ``scored`` narrows the
+    prediction log to the rows scored the way the reference scores were.
+    """
+
+    table: str
+    time_column: str
+    query: str
+    shard_key: str
+    scored: str = ""
+
+
+def resolve(ref: str) -> Any:
+    """The object an import string ``"package.module:name"`` names."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True, eq=False)
+class Kind:
+    """One model kind. Its ``name`` is the key everywhere: URLs, metrics, tables, MLflow;
+    ``title`` prefixes its HTTP schemas (``AnomalyRow``), ``summary`` names its route.
+
+    ``transform`` runs in place on the encoded numeric block (raw units in, model
+    units out). ``derived`` names per-row features computed from the entity's own
+    history (:mod:`aetheredge.features.baselines`); a kind that has them scores
+    ``entity``'s rows against online baselines. ``flag`` is the boolean output raised
+    when ``value`` crosses the version's threshold. ``gates`` are the metrics a
+    challenger is judged on, primary first, with whether higher is better.
+    """
+
+    name: str
+    title: str
+    summary: str
+    row_doc: str
+    numeric: tuple[Numeric, ...]
+    target: str
+    value: Output
+    gates: tuple[tuple[str, bool], ...]
+    v1_path: str
+    estimator: str
+    generator: str
+    storage: Storage
+    categorical: tuple[Categorical, ...] = ()
+    target_range: Numeric | None = None
+    transform: Callable[[np.ndarray], np.ndarray] | None = None
+    entity: str | None = None
+    derived: tuple[str, ...] = ()
+    flag: Output | None = None
+
+    @cached_property
+    def input_names(self) -> tuple[str, ...]:
+        """What callers send, in raw units and this order on the tensor route."""
+        one_hots = (column for cat in self.categorical for column in cat.columns)
+        return (*(spec.name for spec in self.numeric), *one_hots)
+
+    @cached_property
+    def feature_names(self) -> tuple[str, ...]:
+        """What the model sees: the encoded inputs, then any derived features."""
+        return self.input_names + self.derived
+
+    @property
+    def stored_columns(self) -> tuple[str, ...]:
+        """The input columns as stored and sent in rows: numeric, then categorical."""
+        return (*(spec.name for spec in self.numeric), *(cat.name for cat in self.categorical))
+
+    @property
+    def ranged(self) -> tuple[Numeric, ...]:
+        """Every range-checked column of a training row, the target included."""
+        return self.numeric + ((self.target_range,) if self.target_range else ())
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        return (self.value, self.flag) if self.flag else (self.value,)
+
+    def encode(self, columns: Columns) -> np.ndarray:
+        """Encode ``columns``: numeric inputs (transformed), then one-hot categoricals."""
+        X = numeric_matrix(columns, [spec.name for spec in self.numeric])
+        if self.transform is not None:
+            X = self.transform(X)
+        if not self.categorical:
+            return X
+        return np.hstack([X, *(one_hot(columns, cat) for cat in self.categorical)])
+
+    def model_input(self, X: np.ndarray, Z: np.ndarray | None = None) -> np.ndarray:
+        """The model's whole input: encoded inputs ``X``, then derived ``Z`` if any.
+
+        ``Z`` defaults to zeros: rows with no baseline (no entity, or none known) sit
+        at their baseline by definition.
+        """
+        if not self.derived:
+            return X
+        return np.hstack([X, np.zeros_like(X) if Z is None else Z])
+
+    def model_matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """A training frame's whole model input: encoded inputs, plus offline derivations."""
+        from aetheredge.features.baselines import derive
+
+        X = self.encode(frame)
+        return self.model_input(X, derive(frame, X) if self.derived else None)
+
+    def from_tensor(self, M: np.ndarray) -> np.ndarray:
+        """Check an input matrix in raw units (``input_names`` order) and encode it.
+
+        This is the tensor route in (the Open Inference Protocol). Raises
+        :class:`ValueError` naming the first offending row and feature.
+        """
+        check_tensor(M, self.numeric, self.categorical, self.input_names)
+        X = M.astype(np.float32)
+        if self.transform is not None:
+            X[:, : len(self.numeric)] = self.transform(X[:, : len(self.numeric)])
+        return X
+
+    def estimator_class(self) -> type:
+        """The estimator class (a :class:`aetheredge.models.ForestModel`)."""
+        return resolve(self.estimator)
+
+    def generate(self, rows: int, seed: int = 0) -> pd.DataFrame:
+        """``rows`` seeded synthetic training rows, labelled."""
+        return resolve(self.generator)(rows, seed=seed)
