@@ -54,7 +54,7 @@ app.add_typer(models, name="models")
 app.add_typer(keys, name="keys")
 _PROGRESS = re.compile(r"INFO ((anomaly|cost): .*)$")
 
-Kind = Annotated[str, typer.Option("--model", "-m", help="anomaly, cost or all")]
+Kind = Annotated[str, typer.Option("--model", "-m", help=f"{', '.join(kinds.names())} or all")]
 
 
 def _kinds(model: str) -> tuple[ModelKind, ...]:

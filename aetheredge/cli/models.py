@@ -21,6 +21,8 @@ from aetheredge import kinds
 from aetheredge.kinds import ModelKind
 from aetheredge.settings import Settings
 
+KINDS = " or ".join(kinds.names())
+
 if TYPE_CHECKING:
     from aetheredge.artifacts.registry import Registry
 
@@ -45,7 +47,7 @@ def _registry() -> Registry:
 
 @models.command(name="list")
 def list_versions(
-    model: Annotated[str | None, typer.Option("--model", "-m", help="anomaly or cost")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help=KINDS)] = None,
 ) -> None:
     """Every registered version, newest first, with its gated hold-out metrics."""
     registry = _registry()
@@ -116,7 +118,7 @@ def events_table(settings: Settings, model: ModelKind | None = None, limit: int 
 
 @models.command(name="events")
 def list_events(
-    model: Annotated[str | None, typer.Option("--model", "-m", help="anomaly or cost")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help=KINDS)] = None,
     limit: Annotated[int, typer.Option(help="Rows to show")] = 20,
 ) -> None:
     """Promotions, rejections, rollbacks, drift alarms and retrains, newest first."""
