@@ -481,6 +481,7 @@ def demo(
     """The loop end to end on a fresh state dir: train, serve, score, retrain, promote,
     reject, roll back, detect drift and retrain, stop."""
     from aetheredge.demo.lifecycle import drift, rollback, show_swap
+    from aetheredge.demo.samples import anomaly_samples, cost_samples
     from aetheredge.ops.ray_jobs import retrain_command
 
     started = time.perf_counter()
@@ -504,7 +505,8 @@ def demo(
         before = _deploy(settings, cluster)
         client = ServiceClient.from_settings(settings)
         console.rule("3. Score sample requests")
-        _show_samples(client, rows)
+        console.print(anomaly_samples(client, rows))
+        console.print(cost_samples(client, rows))
         if database:
             from aetheredge.demo.data import show_data_plane
 
@@ -526,7 +528,7 @@ def demo(
         subprocess.run(argv, check=True)
         champion = _champions(settings)["cost"] or before["cost"]
         show_swap(console, client, "cost", before["cost"], champion)
-        _show_samples(client, rows, shown=("cost",))
+        console.print(cost_samples(client, rows))
         console.rule("6. A weaker challenger (2 trees, 5,000 rows) is rejected")
         _train_job(
             settings, cluster, "cost", source="synthetic", rows=5_000, n_estimators=2, seed=2
@@ -557,61 +559,6 @@ def demo(
         with console.status("Shutting down…"):
             cluster.stop(settings)
     console.print(f"[green]✓[/] demo finished in {time.perf_counter() - started:.0f}s")
-
-
-def _holdout_rows(kind: ModelKind, rows: int) -> pd.DataFrame:
-    """The demo data's hold-out window: rows no model trained on."""
-    from aetheredge.datasets.frames import holdout_mask, load_frame
-
-    frame = load_frame(kind, rows=rows, seed=0)
-    return frame[holdout_mask(frame)]
-
-
-def _show_samples(
-    client: ServiceClient, rows: int, shown: tuple[ModelKind, ...] = ("anomaly", "cost")
-) -> None:
-    """Score held-out rows and print them beside their true labels."""
-    if "anomaly" in shown:
-        fleet = _holdout_rows("anomaly", rows)
-        picks = pd.concat(
-            [
-                fleet[~fleet.is_anomaly].sample(5, random_state=1),
-                fleet[fleet.is_anomaly].groupby("anomaly_kind", observed=True).head(1),
-            ]
-        )
-        body = next(client.predict("anomaly", picks.to_dict("records")))
-        table = Table(
-            title=f"POST /v1/anomaly/score → v{body['version']} (threshold {body['threshold']:.3f})"
-        )
-        for col in ("entity", "true label", "cpu", "latency ms", "error rate", "score", "flag"):
-            table.add_column(col)
-        for (_, row), res in zip(picks.iterrows(), body["results"], strict=True):
-            table.add_row(
-                row.entity_id,
-                str(row.anomaly_kind),
-                f"{row.cpu_util:.2f}",
-                f"{row.latency_p99_ms:.0f}",
-                f"{row.error_rate:.4f}",
-                f"{res['score']:.3f}",
-                "⚠" if res["is_anomaly"] else "",
-            )
-        console.print(table)
-    if "cost" in shown:
-        usage = _holdout_rows("cost", rows).sample(6, random_state=1)
-        body = next(client.predict("cost", usage.to_dict("records")))
-        table = Table(title=f"POST /v1/cost/predict → v{body['version']}")
-        for col in ("region", "pricing", "family", "vCPU-h", "billed $", "predicted $"):
-            table.add_column(col)
-        for (_, row), res in zip(usage.iterrows(), body["results"], strict=True):
-            table.add_row(
-                row.region,
-                row.pricing_model,
-                row.instance_family,
-                f"{row.vcpu_hours:.1f}",
-                f"{row.cost_usd:.2f}",
-                f"{res['cost_usd']:.2f}",
-            )
-        console.print(table)
 
 
 if __name__ == "__main__":

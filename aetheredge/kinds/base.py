@@ -89,10 +89,14 @@ class Kind:
     flag: Output | None = None
 
     @cached_property
+    def numeric_names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.numeric)
+
+    @cached_property
     def input_names(self) -> tuple[str, ...]:
         """What callers send, in raw units and this order on the tensor route."""
         one_hots = (column for cat in self.categorical for column in cat.columns)
-        return (*(spec.name for spec in self.numeric), *one_hots)
+        return (*self.numeric_names, *one_hots)
 
     @cached_property
     def feature_names(self) -> tuple[str, ...]:
@@ -102,7 +106,7 @@ class Kind:
     @property
     def stored_columns(self) -> tuple[str, ...]:
         """The input columns as stored and sent in rows: numeric, then categorical."""
-        return (*(spec.name for spec in self.numeric), *(cat.name for cat in self.categorical))
+        return (*self.numeric_names, *(cat.name for cat in self.categorical))
 
     @property
     def ranged(self) -> tuple[Numeric, ...]:
@@ -115,7 +119,7 @@ class Kind:
 
     def encode(self, columns: Columns) -> np.ndarray:
         """Encode ``columns``: numeric inputs (transformed), then one-hot categoricals."""
-        X = numeric_matrix(columns, [spec.name for spec in self.numeric])
+        X = numeric_matrix(columns, self.numeric_names)
         if self.transform is not None:
             X = self.transform(X)
         if not self.categorical:
