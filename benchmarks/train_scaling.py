@@ -126,7 +126,7 @@ def main() -> None:
                                 X,
                                 y,
                                 num_workers=ray_workers,
-                                storage_path=storage,
+                                storage_path=str(storage),
                                 name=name,
                                 poll_s=poll_s,
                             )

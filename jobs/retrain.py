@@ -56,13 +56,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--linger", type=float, default=None, help="default: AETHER_METRICS_LINGER_S"
     )
+    parser.add_argument(
+        "--run-name",
+        default=None,
+        help="Ray Train run name (plus '-<model>'): a retry with the same name resumes from "
+        "the run's last checkpoint in AETHER_TRAIN_STORAGE; default: a new run",
+    )
     return parser.parse_args(argv)
 
 
 def run(settings: Settings, kind: ModelKind, read: Read, **options: Any) -> str:
-    """Retrain ``kind`` on what ``read`` says (``options``: seed, workers, n_estimators),
-    unless another retraining of it is running; print its summary and count its
-    outcome, which it returns: promoted, rejected, failed or skipped."""
+    """Retrain ``kind`` on what ``read`` says (``options``: seed, workers, n_estimators,
+    run_name), unless another retraining of it is running; print its summary and count
+    its outcome, which it returns: promoted, rejected, failed or skipped."""
     with exclusive_retraining(settings, kind) as ours:
         if not ours:
             reason = "another retraining of this model is running"
@@ -101,7 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings()
     read = RetrainPolicy.of(settings).read(args.source, args.rows, args.since, args.until)
-    options = {"seed": args.seed, "workers": args.workers, "n_estimators": args.n_estimators}
+    options = {
+        "seed": args.seed,
+        "workers": args.workers,
+        "n_estimators": args.n_estimators,
+        "run_name": args.run_name,
+    }
     outcomes = [run(settings, kind, read, **options) for kind in chosen(args.model)]
     time.sleep(settings.metrics_linger_s if args.linger is None else args.linger)
     return 1 if "failed" in outcomes else 0

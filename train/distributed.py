@@ -140,7 +140,7 @@ def fit_distributed(
     y: np.ndarray | None,
     *,
     num_workers: int | None = None,
-    storage_path: Path,
+    storage_path: str,
     name: str,
     max_failures: int = 0,
     trees_per_round: int = 1_000_000,
@@ -176,7 +176,7 @@ def fit_distributed(
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=False),
         run_config=RunConfig(
             name=name,
-            storage_path=str(storage_path),
+            storage_path=storage_path,
             failure_config=FailureConfig(max_failures=max_failures),
         ),
     )

@@ -71,6 +71,7 @@ def retrain(
     settings: Settings | None = None,
     report: Callable[[str], None] = log.info,
     window: Window | None = None,
+    run_name: str | None = None,
 ) -> RetrainResult:
     """Train a challenger on Ray Train and promote it only if it passes the gates.
 
@@ -111,8 +112,8 @@ def retrain(
         data.X_train,
         data.y_train,
         num_workers=workers,
-        storage_path=settings.train_storage,
-        name=f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}",
+        storage_path=settings.train_storage_path,
+        name=f"{run_name or time.strftime('%Y%m%d-%H%M%S')}-{kind}",
         max_failures=settings.train_max_failures,
         trees_per_round=settings.train_trees_per_round,
         poll_s=settings.train_poll_s,

@@ -88,10 +88,16 @@ class Registry:
     def _experiment_id(self, kind: ModelKind) -> str:
         name = self.name(kind)
         experiment = self.client.get_experiment_by_name(name)
-        if experiment is not None:
-            return experiment.experiment_id
-        location: Path = self.settings.artifact_root / kind
-        return self.client.create_experiment(name, artifact_location=location.as_uri())
+        if experiment is None:
+            location = self.settings.artifact_location(kind)
+            return self.client.create_experiment(name, artifact_location=location)
+        if self.settings.remote_tracking and experiment.artifact_location.startswith("file:"):
+            raise RuntimeError(
+                f"experiment {name!r} on {self.settings.tracking_uri} keeps artifacts at "
+                f"{experiment.artifact_location}, one machine's disk that other nodes cannot "
+                "read; rename or delete it so that it is created again on the server's store"
+            )
+        return experiment.experiment_id
 
     def _info(self, kind: ModelKind, mv: ModelVersion) -> VersionInfo:
         run = self.client.get_run(mv.run_id).data

@@ -43,8 +43,12 @@ def retrain_command(
     n_estimators: int | None = None,
     since: str | None = None,
     until: str | None = None,
+    run_name: str | None = None,
 ) -> list[str]:
-    """The argv of a retraining job (``since``/``until``: ISO 8601, for ``postgres``)."""
+    """The argv of a retraining job (``since``/``until``: ISO 8601, for ``postgres``).
+
+    A ``run_name`` makes resubmitting the same argv resume the interrupted fit.
+    """
     argv = job_argv(
         RETRAIN_JOB,
         "--model",
@@ -60,7 +64,7 @@ def retrain_command(
         argv += ["--workers", str(workers)]
     if n_estimators:
         argv += ["--n-estimators", str(n_estimators)]
-    for flag, value in (("--since", since), ("--until", until)):
+    for flag, value in (("--since", since), ("--until", until), ("--run-name", run_name)):
         if value:
             argv += [flag, value]
     return argv

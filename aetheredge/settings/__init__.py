@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic_settings import (
@@ -33,6 +32,9 @@ from aetheredge.settings.groups import (
     TrainingSettings,
 )
 from aetheredge.settings.sources import secrets_dir
+
+# Tracking URIs of an MLflow server that several processes (and pods) share.
+REMOTE_SCHEMES = frozenset({"http", "https", "databricks"})
 
 # The groups in the order the reference documents them.
 GROUPS: tuple[type[BaseModel], ...] = (
@@ -78,12 +80,25 @@ class Settings(*GROUPS, BaseSettings):  # type: ignore[misc]
         return self.mlflow_tracking_uri or f"sqlite:///{self.home / 'mlflow.db'}"
 
     @property
-    def artifact_root(self) -> Path:
-        return self.home / "mlartifacts"
+    def remote_tracking(self) -> bool:
+        """Whether MLflow is a tracking server that other processes and nodes share."""
+        return self.tracking_uri.split(":", 1)[0] in REMOTE_SCHEMES
+
+    def artifact_location(self, kind: str) -> str | None:
+        """Where a new experiment of ``kind`` keeps its artifacts; None: the server's store.
+
+        A remote tracking server gets no ``file://`` location: the path would be on
+        the disk of whichever pod created the experiment, and every other pod would
+        fail to download what it logged.
+        """
+        if self.mlflow_artifact_location is not None:
+            return f"{self.mlflow_artifact_location.rstrip('/')}/{kind}"
+        return None if self.remote_tracking else (self.home / "mlartifacts" / kind).as_uri()
 
     @property
-    def train_storage(self) -> Path:
-        return self.home / "ray_results"
+    def train_storage_path(self) -> str:
+        """Ray Train's ``storage_path``: ``AETHER_TRAIN_STORAGE``, else under home."""
+        return self.train_storage or str(self.home / "ray_results")
 
     def model_name(self, kind: str) -> str:
         return f"{self.model_prefix}-{kind}"
@@ -103,5 +118,8 @@ class Settings(*GROUPS, BaseSettings):  # type: ignore[misc]
             env[variable] = getattr(self, name)
         if self.model_prefix != "aetheredge":
             env["AETHER_MODEL_PREFIX"] = self.model_prefix
+        for name in ("mlflow_artifact_location", "train_storage"):
+            if (value := getattr(self, name)) is not None:
+                env[f"AETHER_{name.upper()}"] = value
         env["AETHER_METRICS_LINGER_S"] = str(self.metrics_linger_s)
         return env

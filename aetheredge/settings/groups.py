@@ -25,6 +25,12 @@ class RegistrySettings(BaseModel):
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking/registry URI; default SQLite under home."
     )
+    mlflow_artifact_location: str | None = Field(
+        default=None,
+        description="Where new experiments keep artifacts (an object-store URI such as "
+        "s3://bucket/aetheredge); default: the tracking server's own store when the "
+        "tracking URI is remote (mlflow-artifacts:), else mlartifacts/ under home.",
+    )
     model_prefix: str = Field(
         default="aetheredge", description="Registered model names are '<prefix>-<kind>'."
     )
@@ -65,6 +71,11 @@ class TrainingSettings(BaseModel):
         default=256 * 1024**2,
         ge=78 * 1024**2,
         description="Object store of the local cluster (`aetheredge up`) and the tests' one.",
+    )
+    train_storage: str | None = Field(
+        default=None,
+        description="Ray Train's storage_path: a path every node shares, or s3:// or "
+        "gs://; default: ray_results/ under home (one node only).",
     )
     train_workers: int | None = Field(
         default=None, ge=1, description="Ray Train workers; default: the cluster's free CPUs."

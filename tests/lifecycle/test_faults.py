@@ -45,6 +45,32 @@ def test_a_job_that_runs_out_of_restarts_fails_and_changes_nothing(platform, fir
     assert _registry_state(registry) == before
 
 
+def test_a_retried_job_resumes_the_fit_its_run_name_names(platform, first_versions):
+    settings, dashboard = platform
+    registry = Registry(settings)
+    before = _registry_state(registry)
+    job = retrain_command(
+        "cost",
+        source="synthetic",
+        rows=20_000,
+        seed=7,
+        workers=2,
+        n_estimators=20,
+        run_name=f"retry-{time.time_ns()}",
+    )
+    env = ROUNDS | {ENV: "kill@0:1", "AETHER_TRAIN_MAX_FAILURES": "0"}
+    _, status, logs = submit_and_wait(settings, dashboard, job, env=env)
+    assert status == JobStatus.FAILED, logs[-3000:]  # both ranks checkpointed round 1
+    assert _registry_state(registry) == before
+    _, status, logs = submit_and_wait(settings, dashboard, job, env=ROUNDS)  # the retry
+    assert status == JobStatus.SUCCEEDED, logs[-3000:]
+    summary = job_result(logs)
+    # one start from the failed run's checkpoint, rank 0's first 5 trees not regrown
+    assert summary["fit"] == {"workers": 2, "rounds": 2, "restored_trees": 5, "restarts": 1}
+    model = Registry(settings).load("cost", summary["version"]).model
+    assert len(model.forest_.estimators_) == 20  # no tree lost, none grown twice
+
+
 def test_a_job_stopped_mid_fit_changes_nothing(platform, first_versions):
     settings, dashboard = platform
     registry = Registry(settings)

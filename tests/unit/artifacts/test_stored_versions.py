@@ -28,7 +28,7 @@ def register_stored(registry: Registry, kind: str) -> str:
         experiment.experiment_id
         if experiment
         else registry.client.create_experiment(
-            name, artifact_location=(registry.settings.artifact_root / kind).as_uri()
+            name, artifact_location=registry.settings.artifact_location(kind)
         )
     )
     with mlflow.start_run(experiment_id=experiment_id) as run:

@@ -242,6 +242,29 @@ def test_both_models_are_retrained_and_checked_on_the_settings_schedules(rendere
     assert (policy.retrain_source, policy.retrain_days) == ("postgres", 7.0)
 
 
+def test_retraining_nodes_share_their_training_storage_and_log_through_mlflow(rendered):
+    """Every node of a retraining job mounts one ReadWriteMany claim where
+    AETHER_TRAIN_STORAGE points, and MLflow is the tracking server (so artifacts go
+    through it, not to a pod's disk)."""
+    _, objects = rendered
+    settings = settings_of(objects)
+    assert settings.remote_tracking and settings.artifact_location("cost") is None
+    (claim,) = [
+        o
+        for o in objects
+        if o["kind"] == "PersistentVolumeClaim" and "train" in o["metadata"]["name"]
+    ]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    cluster = retrain_job(objects)["spec"]["rayClusterSpec"]
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    for pod in (group["template"]["spec"] for group in groups):
+        (volume,) = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        assert volume["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+        (container,) = pod["containers"]
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        assert mounts[volume["name"]] == settings.train_storage_path
+
+
 def test_production_scales_furthest():
     bounds = {}
     for env in ENVIRONMENTS:
