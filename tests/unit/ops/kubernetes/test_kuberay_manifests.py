@@ -324,6 +324,10 @@ def test_broken_serve_configs_are_refused(production):
 
 
 RAY_INTERNAL_PORTS = {6379, 8265, 10001}
+OPERATOR = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kuberay-system"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/component": "kuberay-operator"}},
+}
 
 
 def test_network_is_default_deny_and_ray_internals_stay_inside(rendered):
@@ -334,9 +338,26 @@ def test_network_is_default_deny_and_ray_internals_stay_inside(rendered):
     for policy in policies:
         for rule in policy["spec"].get("ingress", []):
             outside = any("namespaceSelector" in peer for peer in rule.get("from", []))
-            if outside:
+            if outside and rule["from"] != [OPERATOR]:
                 ports = {p["port"] for p in rule.get("ports", [])}
                 assert ports and not ports & RAY_INTERNAL_PORTS, policy["metadata"]["name"]
+
+
+def test_the_kuberay_operator_reaches_the_heads_dashboard_and_client_port_alone(rendered):
+    """What KubeRay's own generated head policy admits the operator to; nothing else
+    from outside the namespace reaches a Ray internal port (the test above)."""
+    _, objects = rendered
+    rules = [
+        (policy["spec"]["podSelector"]["matchLabels"], rule)
+        for policy in objects
+        if policy["kind"] == "NetworkPolicy"
+        for rule in policy["spec"].get("ingress", [])
+        if OPERATOR in rule.get("from", [])
+    ]
+    ((pods, rule),) = rules
+    assert pods == {"aetheredge.io/role": "ray", "ray.io/node-type": "head"}
+    assert rule["from"] == [OPERATOR]
+    assert {p["port"] for p in rule["ports"]} == {8265, 10001}
     budgets = {o["metadata"]["name"] for o in objects if o["kind"] == "PodDisruptionBudget"}
     assert budgets == {"scorers", "state"}
 
