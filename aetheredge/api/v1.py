@@ -40,7 +40,7 @@ def _number(spec: Numeric) -> Any:
 def row_model(kind: ModelKind) -> type[BaseModel]:
     """One ``/v1`` row of ``kind``: its entity (when it has one), then its inputs."""
     spec = kinds.get(kind)
-    entity = {}
+    entity: dict[str, Any] = {}
     if spec.entity is not None:
         entity[spec.entity] = (
             str | None,
@@ -95,7 +95,6 @@ class TelemetryBatch(BaseModel):
     rows: list[TelemetryRow]  # type: ignore[valid-type]
 
 
-DEGRADED = "Entity baselines were unavailable (Redis down): scored on the rows alone"
 REQUEST_ID = Field(description="This request's rows in the prediction log")
 
 
@@ -124,10 +123,8 @@ def response_model(kind: ModelKind) -> type[BaseModel]:
     if spec.flag is not None:
         fields["threshold"] = (float, ...)
     if spec.derived:
-        fields["degraded"] = (
-            bool,
-            Field(description=DEGRADED),
-        )
+        degraded = "Entity baselines were unavailable (Redis down): scored on the rows alone"
+        fields["degraded"] = (bool, Field(description=degraded))
     fields["results"] = (list[result_model(kind)], ...)  # type: ignore[misc]
     return create_model(f"{spec.title}Response", **fields)
 

@@ -8,7 +8,7 @@ and any transform of them, each kind declares (:mod:`aetheredge.kinds`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,9 @@ def one_hot(columns: Columns, cat: Categorical) -> np.ndarray:
     return np.eye(len(cat.values), dtype=np.float32)[codes]
 
 
-def log_scaler(names: Sequence[str], scale: Mapping[str, float]):
+def log_scaler(
+    names: Sequence[str], scale: Mapping[str, float]
+) -> Callable[[np.ndarray], np.ndarray]:
     """An in-place ``log1p(scale * x)`` on the columns of ``names`` that ``scale`` lists.
 
     Isolation Forest draws split points uniformly between a feature's min and max, so
