@@ -39,10 +39,11 @@ class ServiceClient:
         """How many 503s (store busy or away) :meth:`ingest` has waited out and retried."""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ServiceClient:
-        """A client of the local service, presenting ``AETHER_API_KEY`` when set."""
+    def from_settings(cls, settings: Settings, url: str | None = None) -> ServiceClient:
+        """A client of the service at ``url`` (default: the settings' host and port),
+        presenting ``AETHER_API_KEY`` when set."""
         key = settings.api_key.get_secret_value() if settings.api_key else None
-        url = f"http://{settings.serve_host}:{settings.serve_port}"
+        url = url or f"http://{settings.serve_host}:{settings.serve_port}"
         return cls(url, key, max_rows=settings.max_rows_per_request)
 
     @property

@@ -130,8 +130,7 @@ def serve_env(settings: Settings) -> dict[str, str]:
     """
     env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"} if settings.serve_throughput_optimized else {}
     if settings.serve_ingress == "haproxy":
-        base = settings.home / "haproxy"
-        base.mkdir(parents=True, exist_ok=True)
+        base = settings.home / "haproxy"  # Ray creates it
         env |= {
             "RAY_SERVE_ENABLE_HA_PROXY": "1",
             "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(base / "haproxy.cfg"),
@@ -192,6 +191,33 @@ def wait_for_job_agent(gcs_address: str, timeout_s: float = 120.0) -> None:
         time.sleep(0.5)
 
 
+def ray_start(
+    *,
+    gcs_port: int,
+    node_ip: str,
+    num_cpus: int,
+    object_store_bytes: int,
+    dashboard: tuple[str, int] | None = None,
+    head_ip: str | None = None,
+) -> list[str]:
+    """``ray start --block`` for a head (with its ``dashboard`` host and port) or, given
+    ``head_ip``, a worker joining the head's GCS on ``gcs_port``."""
+    command = [str(Path(sys.executable).parent / "ray"), "start", "--block"]
+    if head_ip is None:
+        assert dashboard is not None, "a head serves the dashboard"
+        command += ["--head", f"--port={gcs_port}", f"--dashboard-host={dashboard[0]}"]
+        command.append(f"--dashboard-port={dashboard[1]}")
+    else:
+        command.append(f"--address={head_ip}:{gcs_port}")
+    return [
+        *command,
+        f"--node-ip-address={node_ip}",
+        f"--num-cpus={num_cpus}",
+        f"--object-store-memory={object_store_bytes}",
+        "--disable-usage-stats",
+    ]
+
+
 @dataclass
 class LocalCluster:
     """State of the local cluster started by ``aetheredge up``."""
@@ -246,19 +272,13 @@ class LocalCluster:
         env = os.environ | settings.child_env() | cls.auth_env(settings) | serve_env(settings)
         # Job drivers run `python -m jobs.retrain`: make `python` this interpreter.
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        command = [
-            str(Path(sys.executable).parent / "ray"),
-            "start",
-            "--head",
-            "--block",
-            f"--port={gcs_port}",
-            "--node-ip-address=127.0.0.1",
-            "--dashboard-host=127.0.0.1",
-            f"--dashboard-port={dashboard_port}",
-            f"--num-cpus={num_cpus or os.cpu_count() or 1}",
-            f"--object-store-memory={settings.ray_object_store_bytes}",
-            "--disable-usage-stats",
-        ]
+        command = ray_start(
+            gcs_port=gcs_port,
+            node_ip="127.0.0.1",
+            num_cpus=num_cpus or os.cpu_count() or 1,
+            object_store_bytes=settings.ray_object_store_bytes,
+            dashboard=("127.0.0.1", dashboard_port),
+        )
         with log_file.open("w") as out:
             proc = subprocess.Popen(
                 command,

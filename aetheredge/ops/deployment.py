@@ -82,7 +82,7 @@ def serve_config(
     on the local cluster. ``extra_applications`` are deployed beside it (benchmarks add
     a baseline app)."""
     return {
-        "proxy_location": "HeadOnly",
+        "proxy_location": settings.serve_proxy_location,
         "http_options": {"host": settings.serve_host, "port": settings.serve_port},
         "applications": [application(settings, versions), *extra_applications],
     }
@@ -104,11 +104,15 @@ def deploy(
     versions: dict[ModelKind, str | None],
     timeout_s: float = 600.0,
     extra_applications: Sequence[dict[str, Any]] = (),
+    headers: dict[str, str] | None = None,
+    ingress: str | None = None,
 ) -> dict[str, str]:
     """Deploy (or update) the application and wait until it serves ``versions``.
 
     A version of None means "follow the champion": replicas serve it and swap in place
-    when the alias moves. The result maps each kind to the version actually served.
+    when the alias moves. The result maps each kind to the version actually served, as
+    the ``ingress`` URL answers (default: the settings' host and port). ``headers`` go
+    with every dashboard request (a cluster's token, when this process has none).
     """
     from aetheredge.artifacts.registry import Registry
 
@@ -117,8 +121,8 @@ def deploy(
         kind: version or (champion.version if (champion := registry.champion(kind)) else None)
         for kind, version in versions.items()
     }
-    client = ServeSubmissionClient(dashboard_url)
-    service = ServiceClient.from_settings(settings)
+    client = ServeSubmissionClient(dashboard_url, headers=headers)
+    service = ServiceClient.from_settings(settings, ingress)
     client.deploy_applications(serve_config(settings, versions, extra_applications))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

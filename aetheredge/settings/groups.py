@@ -127,6 +127,11 @@ class ServingSettings(BaseModel):
 
     serve_host: str = Field(default="127.0.0.1", description="Address the HTTP ingress binds.")
     serve_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP ingress.")
+    serve_proxy_location: Literal["HeadOnly", "EveryNode"] = Field(
+        default="HeadOnly",
+        description="Where Serve runs an HTTP ingress: the head only (one machine), or "
+        "every node, so scoring goes on while the head is down (multi-node, Kubernetes).",
+    )
     serve_app_name: str = Field(default="aetheredge", description="The Serve application's name.")
     serve_replica_cpus: float = Field(
         default=0.0,

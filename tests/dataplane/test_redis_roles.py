@@ -14,6 +14,7 @@ import redis
 
 from aetheredge.ops.cluster import free_port
 from aetheredge.ops.kubernetes.manifests import KUBERAY, render
+from aetheredge.ops.nodes.services import REDIS_MAXMEMORY, REDIS_POLICIES
 from tests.support.k8s import skip_without_kubectl
 
 CEILING = "2mb"  # the manifests' policy at a ceiling a test fills in a second
@@ -79,3 +80,10 @@ def test_the_gcs_redis_refuses_writes_rather_than_evict(tmp_path):
         assert 0 < written < 5000
         assert client.dbsize() == written
         assert client.info("stats")["evicted_keys"] == 0
+
+
+def test_the_multi_node_harness_runs_each_redis_as_the_manifests_do():
+    for name, policy in REDIS_POLICIES.items():
+        given = dict(zip(_arguments(name)[::2], _arguments(name)[1::2], strict=True))
+        assert given["--maxmemory-policy"] == policy
+        assert given["--maxmemory"] == REDIS_MAXMEMORY

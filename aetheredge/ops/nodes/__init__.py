@@ -1,0 +1,1 @@
+"""Multi-node clusters on one machine: network namespaces that behave like pods."""

@@ -1,0 +1,294 @@
+"""A multi-node Ray cluster on one machine whose nodes behave like pods.
+
+One head and ``workers`` worker nodes, each a :class:`~aetheredge.ops.nodes.pod.Pod`
+with its own address on a private bridge (:mod:`~aetheredge.ops.nodes.network`) and a
+private disk. They talk over TCP only and share what production shares
+(:mod:`~aetheredge.ops.nodes.services`): PostgreSQL, the two Redis, an MLflow tracking
+server, and one directory, ``<root>/train-storage``, standing for the ReadWriteMany
+volume that Ray Train's ``storage_path`` names on Kubernetes.
+
+As on KubeRay, the head has no CPUs for work (``--num-cpus=0``): Ray Train's workers and
+the Serve replicas that need CPUs run on the worker nodes, and the head's GCS keeps its
+state in its own Redis (``RAY_REDIS_ADDRESS``), so a restarted head recovers the cluster.
+
+Clients outside the pods (the tests, the CLI) reach the dashboard at the head's address
+with the cluster's token in an ``Authorization`` header (:attr:`NodeCluster.headers`),
+so the calling process's own Ray settings stay untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from aetheredge.ops.cluster import free_port, ray_start, serve_env
+from aetheredge.ops.nodes import services
+from aetheredge.ops.nodes.network import Network
+from aetheredge.ops.nodes.pod import HOME, Pod
+from aetheredge.ops.nodes.services import Service
+from aetheredge.settings import Settings
+
+GCS_PORT = 6380  # inside the pods' own network: free on every one
+DASHBOARD_PORT = 8265
+SERVE_PORT = 8000
+HEAD = "head"
+READY = "block forever"  # what `ray start --block` prints once the node runs
+
+
+@dataclass
+class NodeCluster:
+    """The state of a running multi-node cluster, saved as ``<root>/cluster.json``."""
+
+    root: str
+    network: Network
+    database_url: str
+    database_schema: str
+    mlflow_database: str
+    services: dict[str, Service] = field(default_factory=dict)
+    pods: dict[str, Pod] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    worker_cpus: int = 1
+    redis_password: str = field(default_factory=lambda: secrets.token_hex(16))
+
+    # -- addresses -------------------------------------------------------------------
+
+    @property
+    def head(self) -> Pod:
+        return self.pods[HEAD]
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.head.address}:{DASHBOARD_PORT}"
+
+    def ingress(self, node: str) -> str:
+        """The Serve ingress of ``node`` (every node runs one)."""
+        return f"http://{self.pods[node].address}:{SERVE_PORT}"
+
+    @property
+    def token_file(self) -> Path:
+        return Path(self.root) / "ray_auth_token"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token_file.read_text().strip()}"}
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the pods run with, for a client outside them."""
+        return Settings(_env_file=None, **_fields(self.env))  # type: ignore[call-arg]
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        root: Path,
+        settings: Settings,
+        workers: int = 2,
+        worker_cpus: int = 1,
+        env: Mapping[str, str] | None = None,
+    ) -> NodeCluster:
+        """Start the network, the shared services, the head and ``workers`` workers.
+
+        ``settings`` name the machine's PostgreSQL (its URL and schema); ``env`` is added
+        to every pod's environment (API keys, say). Whatever started is stopped again if
+        a later step fails.
+        """
+        root.mkdir(parents=True, exist_ok=True)
+        network = Network.create()
+        cluster = cls(
+            str(root),
+            network,
+            settings.database_url,
+            settings.database_schema,
+            mlflow_database="",
+            worker_cpus=worker_cpus,
+        )
+        try:
+            cluster.save()
+            cluster._start_services()
+            cluster.env = cluster._pod_env(dict(env or {}))
+            cluster.token_file.write_text(secrets.token_hex(32))
+            cluster.start_node(HEAD)
+            for index in range(workers):
+                cluster.start_node(f"worker-{index + 1}")
+        except BaseException:
+            cluster.stop()
+            raise
+        return cluster
+
+    def _start_services(self) -> None:
+        root, gateway = Path(self.root), self.network.gateway
+        self.mlflow_database = services.create_database(self.database_url, "mlflow")
+        parts = urlsplit(self.database_url)
+        postgres = f"{parts.hostname or '127.0.0.1'}:{parts.port or 5432}"
+        starts = [
+            (
+                services.relay("postgres", gateway, free_port(), postgres, root / "relay.log"),
+                services.listening,
+            ),
+            (
+                services.redis("redis", gateway, free_port(), root / "redis", self.redis_password),
+                services.listening,
+            ),
+            (
+                services.redis(
+                    "redis-gcs", gateway, free_port(), root / "redis-gcs", self.redis_password
+                ),
+                services.listening,
+            ),
+            (
+                services.mlflow(
+                    gateway,
+                    free_port(),
+                    services.sqlalchemy_url(self.database_url, self.mlflow_database),
+                    root / "mlflow-artifacts",
+                    root / "mlflow.log",
+                ),
+                services.mlflow_health,
+            ),
+        ]
+        for service, ready in starts:
+            self.services[service.name] = service
+            self.save()
+            service.start(ready)
+        self.save()
+
+    def _pod_env(self, extra: dict[str, str]) -> dict[str, str]:
+        """Every pod's environment: the platform's settings pointing at the shared
+        services, Ray's token auth and GCS fault tolerance, Serve's ingress."""
+        relay = self.services["postgres"]
+        parts = urlsplit(self.database_url)
+        netloc = f"{parts.netloc.rpartition('@')[0]}@{relay.url}".lstrip("@")
+        env = {
+            "AETHER_HOME": HOME,
+            "AETHER_DATABASE_URL": urlunsplit(parts._replace(netloc=netloc)),
+            "AETHER_DATABASE_SCHEMA": self.database_schema,
+            "AETHER_REDIS_URL": f"redis://:{self.redis_password}@{self.services['redis'].url}/0",
+            "AETHER_MLFLOW_TRACKING_URI": f"http://{self.services['mlflow'].url}",
+            "AETHER_TRAIN_STORAGE": str(self.train_storage),
+            "AETHER_SERVE_HOST": "0.0.0.0",
+            "AETHER_SERVE_PORT": str(SERVE_PORT),
+            "AETHER_SERVE_PROXY_LOCATION": "EveryNode",
+            **extra,
+        }
+        env |= serve_env(Settings(_env_file=None, **_fields(env)))  # type: ignore[call-arg]
+        return env | {
+            "HOME": f"{HOME}/user",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/sbin:/usr/bin:/sbin:/bin",
+            "RAY_AUTH_MODE": "token",
+            "RAY_AUTH_TOKEN_PATH": f"{HOME}/ray_auth_token",
+            "RAY_REDIS_ADDRESS": self.services["redis-gcs"].url,
+            "RAY_external_storage_namespace": self.network.id,
+        }
+
+    @property
+    def train_storage(self) -> Path:
+        return Path(self.root) / "train-storage"
+
+    def keep(self) -> list[Path]:
+        """What every pod sees as the machine has it: the image and the shared volume."""
+        self.train_storage.mkdir(exist_ok=True)
+        return [Path.cwd(), Path(sys.prefix), Path(sys.base_prefix), self.train_storage]
+
+    def start_node(self, name: str, timeout_s: float = 180.0) -> Pod:
+        """Start (or restart, on a fresh disk) node ``name`` and wait until Ray runs it."""
+        if name not in self.network.hosts:
+            self.network.add_host(name)
+        disk = Path(self.root) / "nodes" / name
+        pod = Pod.start(
+            name, self.network.namespace(name), self.network.address(name), disk, self.keep()
+        )
+        self.pods[name] = pod
+        self.save()
+        shutil.copy(self.token_file, pod.path(f"{HOME}/ray_auth_token"))
+        head = name == HEAD
+        command = ray_start(
+            gcs_port=GCS_PORT,
+            node_ip=pod.address,
+            num_cpus=0 if head else self.worker_cpus,
+            object_store_bytes=Settings(_env_file=None).ray_object_store_bytes,  # type: ignore[call-arg]
+            dashboard=("0.0.0.0", DASHBOARD_PORT) if head else None,
+            head_ip=None if head else self.head.address,
+        )
+        if head:
+            command.append(f"--redis-password={self.redis_password}")
+        log = disk / "ray.log"
+        proc = pod.run(command, self.env, log, Path.cwd())
+        deadline = time.monotonic() + timeout_s
+        while READY not in log.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"node {name} did not start; see {log}")
+            time.sleep(0.5)
+        if head:
+            self._wait_for_dashboard(deadline)
+        return pod
+
+    def _wait_for_dashboard(self, deadline: float) -> None:
+        while True:
+            try:
+                answer = httpx.get(f"{self.dashboard_url}/api/version", headers=self.headers)
+                if answer.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the head's dashboard did not answer")
+            time.sleep(0.5)
+
+    def alive_nodes(self) -> dict[str, str]:
+        """Ray's own view: node IP address -> state, for every node it knows."""
+        answer = httpx.get(
+            f"{self.dashboard_url}/nodes", params={"view": "summary"}, headers=self.headers
+        )
+        answer.raise_for_status()
+        summary = answer.json()["data"]["summary"]
+        return {n["raylet"]["nodeManagerAddress"]: n["raylet"]["state"] for n in summary}
+
+    def kill(self, name: str) -> int:
+        """SIGKILL every process of node ``name``: the node is lost at once."""
+        return self.pods[name].kill()
+
+    def stop(self) -> None:
+        """Stop every node and service, delete the network and the MLflow database."""
+        self.network.remove()  # SIGKILLs every process of every pod
+        for service in reversed(list(self.services.values())):
+            service.stop()
+        if self.mlflow_database:
+            services.drop_database(self.database_url, self.mlflow_database)
+        Path(self.root, "cluster.json").unlink(missing_ok=True)
+
+    # -- state -----------------------------------------------------------------------
+
+    def save(self) -> None:
+        Path(self.root, "cluster.json").write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def read(cls, root: Path) -> NodeCluster | None:
+        path = root / "cluster.json"
+        if not path.exists():
+            return None
+        state = json.loads(path.read_text())
+        state["network"] = Network(**state["network"])
+        state["services"] = {k: Service(**v) for k, v in state["services"].items()}
+        state["pods"] = {k: Pod(**v) for k, v in state["pods"].items()}
+        return cls(**state)
+
+
+def _fields(env: Mapping[str, str]) -> dict[str, str]:
+    """``AETHER_*`` variables as :class:`Settings` keyword arguments."""
+    fields = Settings.model_fields
+    named = {
+        k.removeprefix("AETHER_").lower(): v for k, v in env.items() if k.startswith("AETHER_")
+    }
+    return {k: json.loads(v) if v[:1] in "[{" else v for k, v in named.items() if k in fields}
