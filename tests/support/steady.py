@@ -35,6 +35,8 @@ class Answer:
     status: int
     body: dict[str, Any] | None = None
     error: str | None = None
+    sent: float = 0.0
+    """When the request was sent (``time.time()``)."""
 
     @property
     def version(self) -> str | None:
@@ -63,16 +65,19 @@ class SteadyLoad:
         with httpx.Client(base_url=client.base_url, headers=client.headers, timeout=30.0) as http:
             while not self._stop.wait(max(0.0, due - time.monotonic())):
                 due += interval
+                sent = time.time()
                 try:
                     response = http.post(self.path, json=self.body)
                     if response.is_success:
-                        answer = Answer(time.time(), response.status_code, response.json())
+                        answer = Answer(
+                            time.time(), response.status_code, response.json(), sent=sent
+                        )
                     else:
                         answer = Answer(
-                            time.time(), response.status_code, error=response.text[:200]
+                            time.time(), response.status_code, error=response.text[:200], sent=sent
                         )
                 except httpx.HTTPError as exc:  # no answer at all counts as a failure
-                    answer = Answer(time.time(), 0, error=f"{type(exc).__name__}: {exc}")
+                    answer = Answer(time.time(), 0, error=f"{type(exc).__name__}: {exc}", sent=sent)
                 self.answers.append(answer)
 
     def __enter__(self) -> "SteadyLoad":
