@@ -35,8 +35,6 @@ class Answer:
     status: int
     body: dict[str, Any] | None = None
     error: str | None = None
-    sent: float = 0.0
-    """When the request was sent (``time.time()``)."""
 
     @property
     def version(self) -> str | None:
@@ -65,19 +63,16 @@ class SteadyLoad:
         with httpx.Client(base_url=client.base_url, headers=client.headers, timeout=30.0) as http:
             while not self._stop.wait(max(0.0, due - time.monotonic())):
                 due += interval
-                sent = time.time()
                 try:
                     response = http.post(self.path, json=self.body)
                     if response.is_success:
-                        answer = Answer(
-                            time.time(), response.status_code, response.json(), sent=sent
-                        )
+                        answer = Answer(time.time(), response.status_code, response.json())
                     else:
                         answer = Answer(
-                            time.time(), response.status_code, error=response.text[:200], sent=sent
+                            time.time(), response.status_code, error=response.text[:200]
                         )
                 except httpx.HTTPError as exc:  # no answer at all counts as a failure
-                    answer = Answer(time.time(), 0, error=f"{type(exc).__name__}: {exc}", sent=sent)
+                    answer = Answer(time.time(), 0, error=f"{type(exc).__name__}: {exc}")
                 self.answers.append(answer)
 
     def __enter__(self) -> "SteadyLoad":

@@ -71,7 +71,8 @@ class NodeCluster:
         return f"http://{self.head.address}:{DASHBOARD_PORT}"
 
     def ingress(self, node: str) -> str:
-        """The Serve ingress of ``node`` (every node runs one)."""
+        """The Serve ingress of ``node``: Serve runs one on the head and on every node
+        that holds a replica."""
         return f"http://{self.pods[node].address}:{SERVE_PORT}"
 
     @property
@@ -254,10 +255,6 @@ class NodeCluster:
         answer.raise_for_status()
         summary = answer.json()["data"]["summary"]
         return {n["raylet"]["nodeManagerAddress"]: n["raylet"]["state"] for n in summary}
-
-    def kill(self, name: str) -> int:
-        """SIGKILL every process of node ``name``: the node is lost at once."""
-        return self.pods[name].kill()
 
     def stop(self) -> None:
         """Stop every node and service, delete the network and the MLflow database."""

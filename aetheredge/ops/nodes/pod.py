@@ -12,8 +12,8 @@ pod joins them (``nsenter``). In its mount namespace:
 - the image (the code, its virtualenv) and the shared volume stay as the machine has
   them: where such a path lies under ``/tmp``, it is bound back into the private one.
 
-Killing a pod SIGKILLs every process in its network namespace, the pause process too:
-a node lost at once, with no process left to clean up after it.
+Removing the network (:meth:`~aetheredge.ops.nodes.network.Network.remove`) SIGKILLs
+every process in each pod's network namespace, the pause process too.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from aetheredge.ops.nodes.network import kill_namespace
 
 HOME = "/tmp/aetheredge"  # AETHER_HOME inside every pod: one path, a private disk each
 SHM_BYTES = 1024**3
@@ -120,7 +118,3 @@ class Pod:
         if done.returncode != 0:
             raise RuntimeError(f"{argv[0]} in pod {self.name}: {done.stderr.strip()}")
         return done.stdout
-
-    def kill(self) -> int:
-        """SIGKILL every process of the pod; how many there were."""
-        return kill_namespace(self.namespace)

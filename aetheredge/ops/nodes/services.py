@@ -13,7 +13,7 @@ What production shares, and nothing else:
 
 Each is a detached process in a session of its own, recorded by pid with the command
 that started it, so :meth:`Service.stop` stops exactly it (and what it forked), and
-:meth:`Service.restart` brings the same server back on the same port.
+:meth:`Service.start` brings the same server back on the same port.
 """
 
 from __future__ import annotations
