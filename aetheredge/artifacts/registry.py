@@ -77,7 +77,8 @@ class Registry:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        if not self.settings.remote_tracking:  # the SQLite store and artifacts under home
+            self.settings.home.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(self.settings.tracking_uri)
         mlflow.set_registry_uri(self.settings.tracking_uri)
         self.client = MlflowClient(self.settings.tracking_uri, self.settings.tracking_uri)

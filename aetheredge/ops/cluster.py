@@ -191,6 +191,9 @@ def wait_for_job_agent(gcs_address: str, timeout_s: float = 120.0) -> None:
         time.sleep(0.5)
 
 
+RAY_READY = "block forever"  # what `ray start --block` prints once its node runs
+
+
 def ray_start(
     *,
     gcs_port: int,
@@ -199,14 +202,18 @@ def ray_start(
     object_store_bytes: int,
     dashboard: tuple[str, int] | None = None,
     head_ip: str | None = None,
+    redis_password: str | None = None,
 ) -> list[str]:
     """``ray start --block`` for a head (with its ``dashboard`` host and port) or, given
-    ``head_ip``, a worker joining the head's GCS on ``gcs_port``."""
+    ``head_ip``, a worker joining the head's GCS on ``gcs_port``. ``redis_password`` is
+    that of the Redis a head keeps its GCS state in (``RAY_REDIS_ADDRESS``)."""
     command = [str(Path(sys.executable).parent / "ray"), "start", "--block"]
     if head_ip is None:
         assert dashboard is not None, "a head serves the dashboard"
         command += ["--head", f"--port={gcs_port}", f"--dashboard-host={dashboard[0]}"]
         command.append(f"--dashboard-port={dashboard[1]}")
+        if redis_password is not None:
+            command.append(f"--redis-password={redis_password}")
     else:
         command.append(f"--address={head_ip}:{gcs_port}")
     return [
@@ -290,7 +297,7 @@ class LocalCluster:
             )
         cluster = cls(proc.pid, gcs_port, dashboard_port, str(log_file))
         deadline = time.monotonic() + timeout_s
-        while not (port_open(dashboard_port) and "block forever" in log_file.read_text()):
+        while not (port_open(dashboard_port) and RAY_READY in log_file.read_text()):
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 raise RuntimeError(f"Ray head did not start; see {log_file}")

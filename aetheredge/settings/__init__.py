@@ -12,7 +12,10 @@ other working directories see the same files.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from contextvars import ContextVar
 from functools import cached_property
+from typing import Self
 
 from pydantic import BaseModel
 from pydantic_settings import (
@@ -31,10 +34,13 @@ from aetheredge.settings.groups import (
     StoreSettings,
     TrainingSettings,
 )
-from aetheredge.settings.sources import secrets_dir
+from aetheredge.settings.sources import EnvironSource, secrets_dir
 
 # Tracking URIs of an MLflow server that several processes (and pods) share.
 REMOTE_SCHEMES = frozenset({"http", "https", "databricks"})
+
+# Set by Settings.from_environ while it builds settings from an environment of its own.
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("aetheredge_environ", default=None)
 
 # The groups in the order the reference documents them.
 GROUPS: tuple[type[BaseModel], ...] = (
@@ -67,12 +73,27 @@ class Settings(*GROUPS, BaseSettings):  # type: ignore[misc]
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Arguments, then the environment, then secret files (only if the folder exists)."""
+        """Arguments, then the environment, then secret files (only if the folder exists).
+
+        Within :meth:`from_environ`: arguments, then that environment, nothing else.
+        """
+        if (environ := _ENVIRON.get()) is not None:
+            return (init_settings, EnvironSource(settings_cls, environ))
         sources = (init_settings, env_settings, dotenv_settings)
         folder = secrets_dir()
         if folder.is_dir():
             sources += (SecretsSettingsSource(settings_cls, secrets_dir=folder),)
         return sources
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        """The settings of a process whose whole environment is ``environ`` (a pod's, a
+        ConfigMap's): nothing from this process's environment, dotenv or secret files."""
+        token = _ENVIRON.set(environ)
+        try:
+            return cls(_env_file=None)  # type: ignore[call-arg]
+        finally:
+            _ENVIRON.reset(token)
 
     @cached_property
     def tracking_uri(self) -> str:

@@ -32,7 +32,10 @@ def nodes(tmp_path_factory, database_url):
 
     settings = Settings(database_url=database_url, database_schema=f"nodes_{uuid.uuid4().hex[:12]}")
     asyncio.run(migrate_schema(settings))
-    cluster = NodeCluster.start(tmp_path_factory.mktemp("nodes"), settings, workers=2)
+    replicas = {"AETHER_SERVE_REPLICA_CPUS": "1", "AETHER_SERVE_MIN_REPLICAS": "2"}
+    cluster = NodeCluster.start(
+        tmp_path_factory.mktemp("nodes"), settings, workers=2, worker_cpus=2, env=replicas
+    )
     try:
         yield cluster
     finally:

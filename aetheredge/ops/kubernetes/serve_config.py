@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from aetheredge.ops.cluster import haproxy_defaults
 from aetheredge.ops.deployment import kubernetes_serve_config
@@ -40,24 +39,10 @@ _BLOCK = re.compile(r"(?m)^(  serveConfigV2: \|\n)((?:    .*\n|\n)+)")
 _HAPROXY = re.compile(r"(?m)^( +- \{name: RAY_SERVE_HAPROXY_RETRY_ON, value: ).*(\}\n)")
 
 
-class Declared(Settings):
-    """Settings as a manifest declares them: its values and the defaults, nothing from
-    this process's environment or secret files."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        **_: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
-
-
 def declared(data: dict[str, str]) -> Settings:
-    """The settings a pod reading ConfigMap ``data`` runs with."""
-    fields = {k.removeprefix("AETHER_").lower(): v for k, v in data.items()}
-    return Declared(**{k: v for k, v in fields.items() if k in Settings.model_fields})
+    """The settings a pod reading ConfigMap ``data`` runs with: its values and the
+    defaults, nothing from this process's environment or secret files."""
+    return Settings.from_environ(data)
 
 
 def settings_of(objects: list[dict[str, Any]]) -> Settings:

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from aetheredge.ops.cluster import free_port, ray_start, serve_env
+from aetheredge.ops.cluster import RAY_READY, free_port, ray_start, serve_env
 from aetheredge.ops.nodes import services
 from aetheredge.ops.nodes.network import Network
 from aetheredge.ops.nodes.pod import HOME, Pod
@@ -42,7 +42,6 @@ GCS_PORT = 6380  # inside the pods' own network: free on every one
 DASHBOARD_PORT = 8265
 SERVE_PORT = 8000
 HEAD = "head"
-READY = "block forever"  # what `ray start --block` prints once the node runs
 
 
 @dataclass
@@ -86,7 +85,7 @@ class NodeCluster:
     @property
     def settings(self) -> Settings:
         """The settings the pods run with, for a client outside them."""
-        return Settings(_env_file=None, **_fields(self.env))  # type: ignore[call-arg]
+        return Settings.from_environ(self.env)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -119,7 +118,7 @@ class NodeCluster:
             cluster.save()
             cluster._start_services()
             cluster.env = cluster._pod_env(dict(env or {}))
-            cluster.token_file.write_text(secrets.token_hex(32))
+            _private(cluster.token_file, secrets.token_hex(32))
             cluster.start_node(HEAD)
             for index in range(workers):
                 cluster.start_node(f"worker-{index + 1}")
@@ -183,7 +182,7 @@ class NodeCluster:
             "AETHER_SERVE_PROXY_LOCATION": "EveryNode",
             **extra,
         }
-        env |= serve_env(Settings(_env_file=None, **_fields(env)))  # type: ignore[call-arg]
+        env |= serve_env(Settings.from_environ(env))
         return env | {
             "HOME": f"{HOME}/user",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/sbin:/usr/bin:/sbin:/bin",
@@ -218,22 +217,32 @@ class NodeCluster:
             gcs_port=GCS_PORT,
             node_ip=pod.address,
             num_cpus=0 if head else self.worker_cpus,
-            object_store_bytes=Settings(_env_file=None).ray_object_store_bytes,  # type: ignore[call-arg]
+            object_store_bytes=self.settings.ray_object_store_bytes,
             dashboard=("0.0.0.0", DASHBOARD_PORT) if head else None,
             head_ip=None if head else self.head.address,
+            redis_password=self.redis_password if head else None,
         )
-        if head:
-            command.append(f"--redis-password={self.redis_password}")
         log = disk / "ray.log"
         proc = pod.run(command, self.env, log, Path.cwd())
         deadline = time.monotonic() + timeout_s
-        while READY not in log.read_text(errors="replace"):
+        while RAY_READY not in log.read_text(errors="replace"):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"node {name} did not start; see {log}")
             time.sleep(0.5)
         if head:
             self._wait_for_dashboard(deadline)
+            self._wait_for_job_agent(deadline)
         return pod
+
+    def _wait_for_job_agent(self, deadline: float) -> None:
+        """Wait, from inside the head (whose environment holds the token the GCS asks
+        for), until its job agent takes jobs: :func:`~aetheredge.ops.cluster.wait_for_job_agent`."""
+        left = max(deadline - time.monotonic(), 1.0)
+        wait = (
+            "from aetheredge.ops.cluster import wait_for_job_agent; "
+            f"wait_for_job_agent({f'{self.head.address}:{GCS_PORT}'!r}, {left:.0f})"
+        )
+        self.head.exec([sys.executable, "-c", wait], env=self.env, timeout_s=left + 30)
 
     def _wait_for_dashboard(self, deadline: float) -> None:
         while True:
@@ -268,7 +277,8 @@ class NodeCluster:
     # -- state -----------------------------------------------------------------------
 
     def save(self) -> None:
-        Path(self.root, "cluster.json").write_text(json.dumps(asdict(self), indent=2))
+        """Write the state, the Redis password in it, readable by the owner alone."""
+        _private(Path(self.root, "cluster.json"), json.dumps(asdict(self), indent=2))
 
     @classmethod
     def read(cls, root: Path) -> NodeCluster | None:
@@ -282,10 +292,7 @@ class NodeCluster:
         return cls(**state)
 
 
-def _fields(env: Mapping[str, str]) -> dict[str, str]:
-    """``AETHER_*`` variables as :class:`Settings` keyword arguments."""
-    fields = Settings.model_fields
-    named = {
-        k.removeprefix("AETHER_").lower(): v for k, v in env.items() if k.startswith("AETHER_")
-    }
-    return {k: json.loads(v) if v[:1] in "[{" else v for k, v in named.items() if k in fields}
+def _private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, created readable and writable by its owner alone."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(text)

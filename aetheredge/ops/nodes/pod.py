@@ -111,10 +111,22 @@ class Pod:
                 start_new_session=True,
             )
 
-    def exec(self, argv: Sequence[str], timeout_s: float = 60.0) -> str:
-        """Run a short command inside the pod; its stdout."""
+    def exec(
+        self,
+        argv: Sequence[str],
+        timeout_s: float = 60.0,
+        env: Mapping[str, str] | None = None,
+    ) -> str:
+        """Run a short command inside the pod (with ``env`` as its whole environment,
+        if given); its stdout."""
         enter = ["nsenter", f"--target={self.pause}", "--net", "--mount", "--"]
-        done = subprocess.run([*enter, *argv], capture_output=True, text=True, timeout=timeout_s)
+        done = subprocess.run(
+            [*enter, *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env=None if env is None else dict(env),
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{argv[0]} in pod {self.name}: {done.stderr.strip()}")
         return done.stdout

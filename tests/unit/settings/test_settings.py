@@ -1,6 +1,7 @@
 """Settings: secrets from files, the environment first, and URLs safe to print."""
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,17 @@ def import_time_nodes(tree: ast.Module) -> list[ast.AST]:
             nodes.append(node)
             todo.extend(ast.iter_child_nodes(node))
     return nodes
+
+
+def test_settings_from_an_environ_read_it_alone(tmp_path, monkeypatch):
+    """A pod's (or a ConfigMap's) environment, not this process's, nor its secret files."""
+    (tmp_path / "AETHER_REDIS_URL").write_text("redis://:pw@from-file:6379/0")
+    monkeypatch.setenv("AETHER_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv("AETHER_DATABASE_SCHEMA", "from_this_process")
+    keys = json.dumps([{"name": "ops", "sha256": "0" * 64, "scopes": ["admin"]}])
+    settings = Settings.from_environ({"AETHER_SERVE_PORT": "8123", "AETHER_API_KEYS": keys})
+    assert settings.serve_port == 8123
+    assert [key.name for key in settings.api_keys] == ["ops"]  # JSON, as from the environment
+    assert settings.database_schema == Settings.model_fields["database_schema"].default
+    assert settings.redis_url == Settings.model_fields["redis_url"].default
+    assert Settings().database_schema == "from_this_process"  # and nothing leaks afterwards
