@@ -13,7 +13,7 @@ from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
 from aetheredge.api.client import ServiceClient
 from aetheredge.ops.deployment import DEPLOYMENT, deploy
 from aetheredge.settings import Settings
-from tests.support.outages import ProxyThread
+from tests.support.outages import Relay
 
 FOLLOW = {"anomaly": None, "cost": None}  # serve the champions
 
@@ -24,7 +24,7 @@ class Stack:
 
     settings: Settings
     client: ServiceClient
-    redis: ProxyThread
+    redis: Relay
     dashboard: str
 
     def replicas(self) -> list[dict[str, Any]]:
@@ -57,12 +57,12 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def redis_path(platform):
+def redis_path(platform, tmp_path_factory):
     """A TCP path to the session's Redis, open until the session ends."""
     settings, _ = platform
-    path = ProxyThread(settings.redis_url, 6379)
+    path = Relay(settings.redis_url, 6379, tmp_path_factory.mktemp("relay") / "relay.log")
     yield path
-    path.close()
+    path.cut()
 
 
 @pytest.fixture(scope="package")

@@ -3,23 +3,22 @@
 :class:`TcpProxy` forwards to a real server, which stays up while the path to it goes
 away: ``cut()`` closes the listening socket and every forwarded connection, exactly
 what a client sees when its server dies; ``restore()`` listens again on the same port.
-:class:`ProxyThread` runs one for synchronous tests (which drive a live service).
+:class:`Relay` is such a path as a process of its own, for tests that drive a live
+service under load.
 """
 
 import asyncio
 import contextlib
 import shutil
 import subprocess
-import threading
 import time
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from aetheredge.ops.cluster import free_port
+from aetheredge.ops.nodes import services
 
 
 def restart_postgres(database_url: str) -> None:
@@ -93,28 +92,26 @@ async def redis_behind_proxy(settings, **changes):
     return proxy, settings.model_copy(update={"redis_url": url, **changes})
 
 
-class ProxyThread:
-    """A :class:`TcpProxy` to ``url``'s server, on an event loop of its own thread."""
+class Relay:
+    """A TCP path to ``url``'s server through a relay process of its own (``socat``).
 
-    def __init__(self, url: str, default_port: int) -> None:
+    ``cut()`` stops the relay's whole session, its listener and every connection it
+    forwards: what a client sees when its server dies. ``restore()`` starts it again on
+    the same port. Being a process, not a thread of the test's own, it adds no wait of
+    the test's making: a thread relaying every Redis call of a loaded service shares
+    the GIL with the load's client threads, and on 2 busy cores it stalled calls past
+    the 0.25 s Redis timeout, so that scoring went degraded again after the restore.
+    """
+
+    def __init__(self, url: str, default_port: int, log: Path) -> None:
         target = urlsplit(url)
-        self.proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or default_port)
-        self.url = via(url, self.proxy.port)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        upstream = f"{target.hostname or '127.0.0.1'}:{target.port or default_port}"
+        self.service = services.relay("relay", "127.0.0.1", free_port(), upstream, log)
+        self.url = via(url, self.service.port)
         self.restore()
 
-    def _run(self, step: Coroutine[Any, Any, None]) -> None:
-        asyncio.run_coroutine_threadsafe(step, self.loop).result(timeout=30)
-
     def cut(self) -> None:
-        self._run(self.proxy.cut())
+        self.service.stop()
 
     def restore(self) -> None:
-        self._run(self.proxy.restore())
-
-    def close(self) -> None:
-        self.cut()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
+        self.service.start(services.listening)
