@@ -96,9 +96,8 @@ def test_redis_away_during_scoring_degrades_then_recovers_logging_every_row(stac
     assert during["accepted"] == len(fleet) and during["degraded"]
     degraded = [a for a in load.answers if a.body["degraded"]]
     last = max((a.at - restored_at for a in degraded), default=float("nan"))
-    print(
-        f"redis away: {len(degraded)}/{len(load.answers)} answers degraded, last {last:.2f} s after the restore"
-    )
+    shown = f"{len(degraded)}/{len(load.answers)} answers degraded"
+    print(f"redis away: {shown}, the last {last:.2f} s after the restore")
     assert degraded and all(cut_at < a.at for a in degraded)  # set by the outage only
     settle = restored_at + stack.settings.redis_retry_s + stack.settings.online_cache_s + 1
     late = [round(a.at - restored_at, 2) for a in degraded if a.at >= settle]
