@@ -1,18 +1,29 @@
 """One multi-node cluster (a head and two workers, each a pod with its own address and
 disk) for the tests of this package, removed afterwards down to the last process, link
-and namespace, also when a test fails."""
+and namespace, also when a test fails. On it, :func:`served` trains a model with a job
+and serves it from replicas on the worker nodes."""
 
 import asyncio
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from ray.job_submission import JobStatus, JobSubmissionClient
 
 from aetheredge.ops.cluster import pid_running
+from aetheredge.ops.deployment import deploy
 from aetheredge.ops.nodes.cluster import NodeCluster
 from aetheredge.ops.nodes.network import ip
+from aetheredge.ops.ray_jobs import follow_job, job_result, retrain_command, submit_job
 from aetheredge.stores.admin import drop_schema, migrate_schema
+
+# Replicas reserve a CPU, and the head has none (as on KubeRay): they run on the workers,
+# each of which has room for one replica and one Ray Train worker.
+REPLICAS = {"AETHER_SERVE_REPLICA_CPUS": "1", "AETHER_SERVE_MIN_REPLICAS": "2"}
+FOLLOW = {"anomaly": None}  # replicas serve the champion and follow its alias
 
 
 def _missing() -> str | None:
@@ -32,9 +43,8 @@ def nodes(tmp_path_factory, database_url):
 
     settings = Settings(database_url=database_url, database_schema=f"nodes_{uuid.uuid4().hex[:12]}")
     asyncio.run(migrate_schema(settings))
-    replicas = {"AETHER_SERVE_REPLICA_CPUS": "1", "AETHER_SERVE_MIN_REPLICAS": "2"}
     cluster = NodeCluster.start(
-        tmp_path_factory.mktemp("nodes"), settings, workers=2, worker_cpus=2, env=replicas
+        tmp_path_factory.mktemp("nodes"), settings, workers=2, worker_cpus=2, env=REPLICAS
     )
     try:
         yield cluster
@@ -45,3 +55,42 @@ def nodes(tmp_path_factory, database_url):
         assert not any(pid_running(pid) for pid in pids)
         assert cluster.network.id not in ip("netns", "list").stdout
         assert ip("link", "show", cluster.network.bridge, check=False).returncode != 0
+
+
+def retrain(
+    nodes: NodeCluster, env: dict[str, str] | None = None, **options: Any
+) -> tuple[str, JobStatus, str]:
+    """Submit an anomaly retraining job (5,000 synthetic rows, 2 Ray Train workers, 20
+    trees) with the cluster's token; its id, final status and log."""
+    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
+    argv = retrain_command("anomaly", source="synthetic", rows=5_000, workers=2, **options)
+    job = submit_job(nodes.settings, client, argv, env=env)
+    status, logs = follow_job(client, job, lambda line: None, 600)
+    return job, status, logs
+
+
+@dataclass(frozen=True)
+class Served:
+    """The first champion, trained by a job whose driver ran on node ``driver``."""
+
+    summary: dict[str, Any]
+    driver: str
+
+
+@pytest.fixture(scope="package")
+def served(nodes) -> Served:
+    job, status, logs = retrain(nodes, n_estimators=20)
+    assert status == JobStatus.SUCCEEDED, logs[-3000:]
+    summary = job_result(logs)
+    assert summary["promoted"], summary
+    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
+    driver = client.get_job_info(job).driver_node_id
+    deploy(
+        nodes.settings,
+        nodes.dashboard_url,
+        FOLLOW,
+        timeout_s=300,
+        headers=nodes.headers,
+        ingress=nodes.ingress("head"),  # Serve runs a proxy on the head and where replicas run
+    )
+    return Served(summary, driver)

@@ -33,7 +33,7 @@ import httpx
 
 from aetheredge.ops.cluster import RAY_READY, free_port, ray_start, serve_env
 from aetheredge.ops.nodes import services
-from aetheredge.ops.nodes.network import Network
+from aetheredge.ops.nodes.network import Network, kill_namespace
 from aetheredge.ops.nodes.pod import HOME, Pod
 from aetheredge.ops.nodes.services import Service
 from aetheredge.settings import Settings
@@ -244,6 +244,17 @@ class NodeCluster:
         )
         self.head.exec([sys.executable, "-c", wait], env=self.env, timeout_s=left + 30)
 
+    def kill(self, name: str) -> int:
+        """SIGKILL every process of node ``name``, as when its pod's containers die: no
+        drain, no goodbye. Its address stays (answering with resets) until
+        :meth:`start_node` brings the node back on a fresh disk. How many processes died."""
+        return kill_namespace(self.network.namespace(name))
+
+    def node_of(self, address: str) -> str:
+        """The name of the node at ``address``."""
+        (name,) = [name for name, pod in self.pods.items() if pod.address == address]
+        return name
+
     def _wait_for_dashboard(self, deadline: float) -> None:
         while True:
             try:
@@ -256,14 +267,16 @@ class NodeCluster:
                 raise RuntimeError("the head's dashboard did not answer")
             time.sleep(0.5)
 
-    def alive_nodes(self) -> dict[str, str]:
-        """Ray's own view: node IP address -> state, for every node it knows."""
+    def alive_nodes(self) -> set[str]:
+        """Ray's own view: the addresses of the nodes it holds ALIVE (a node that died
+        stays listed as DEAD, beside its successor at the same address)."""
         answer = httpx.get(
             f"{self.dashboard_url}/nodes", params={"view": "summary"}, headers=self.headers
         )
         answer.raise_for_status()
         summary = answer.json()["data"]["summary"]
-        return {n["raylet"]["nodeManagerAddress"]: n["raylet"]["state"] for n in summary}
+        raylets = (n["raylet"] for n in summary)
+        return {r["nodeManagerAddress"] for r in raylets if r["state"] == "ALIVE"}
 
     def stop(self) -> None:
         """Stop every node and service, delete the network and the MLflow database."""
