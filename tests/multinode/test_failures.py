@@ -185,4 +185,4 @@ def test_the_head_lost_and_restarted_recovers_the_cluster_and_serve(nodes, serve
     while client.served_versions()["anomaly"] != other:
         assert time.monotonic() < deadline, "the replicas did not follow the alias"
         time.sleep(0.5)
-    print(f"head lost: the alias moved to {other} after, served {time.monotonic() - moved:.1f} s later")
+    print(f"head lost: then the alias moved to {other}: served {time.monotonic() - moved:.1f} s on")
