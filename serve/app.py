@@ -46,6 +46,7 @@ from aetheredge.api.v2 import (
     Ready,
     ServerMetadata,
 )
+from aetheredge.artifacts.registry import serving_requests
 from aetheredge.ingest.service import IngestService
 from aetheredge.kinds import ModelKind
 from aetheredge.security.gate import Gate
@@ -165,6 +166,7 @@ class Scorer:
 
     def __init__(self) -> None:
         self.settings = settings = Settings()
+        serving_requests(settings)
         self.meter = Meter(metrics)
         runtimes = {kind: runtime_for(kind) for kind in kinds.names()}
         self.batchers = {

@@ -15,6 +15,7 @@ resolves versions and reads compiled artifacts, and must fit in 400 MB.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +44,19 @@ DECISION_TAG = "aetheredge.decision"  # on the run: "promoted" or "rejected"
 PREVIOUS_TAG = "aetheredge.previous_champion"  # on a version: the champion it replaced
 DECISION_ARTIFACT = "promotion_decision.json"
 REFERENCE_ARTIFACT = "drift_reference.json"
+
+
+def serving_requests(settings: Settings) -> None:
+    """Make this process's calls to the tracking server give up as a serving replica
+    should: after ``registry_retries`` retries, each call waiting at most
+    ``registry_timeout_s``. MLflow takes these from the environment alone, at each call.
+
+    A replica that keeps MLflow's defaults (7 retries, exponential backoff, 120 s each)
+    sits in one champion lookup for minutes while the server is away, and swaps only
+    when that lookup's next retry comes round, long after the server is back.
+    """
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(settings.registry_retries)
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(settings.registry_timeout_s)
 
 
 class PromotionRefusedError(ValueError):

@@ -38,9 +38,13 @@ TUNING = (
 def scorer_deployment(settings: Settings, versions: dict[ModelKind, str | None]) -> dict[str, Any]:
     """The options of the one deployment, ``Scorer``: every one of them comes from here,
     for ``aetheredge up`` and for the manifests' ``serveConfigV2`` alike."""
+    placement = {}
+    if settings.serve_max_replicas_per_node is not None:
+        placement["max_replicas_per_node"] = settings.serve_max_replicas_per_node
     return {
         "name": DEPLOYMENT,
         "ray_actor_options": {"num_cpus": settings.serve_replica_cpus},
+        **placement,
         "logging_config": {"enable_access_log": settings.serve_access_log},
         # A batch can never hold more requests than a replica accepts.
         "max_ongoing_requests": max(settings.max_ongoing_requests, settings.batch_max_size),

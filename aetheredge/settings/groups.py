@@ -49,6 +49,19 @@ class RegistrySettings(BaseModel):
         description="Relative slack on the other gated metrics (anomaly recall and alert "
         "rate, cost MAPE); 0 means no regression at all.",
     )
+    registry_retries: int = Field(
+        default=1,
+        ge=0,
+        description="HTTP retries of a serving replica's calls to the tracking server. It "
+        "polls again every model_poll_s anyway; MLflow's default, 7 with exponential "
+        "backoff, kept replicas 31 s on the old version after a restarted server was back.",
+    )
+    registry_timeout_s: int = Field(
+        default=10,
+        ge=1,
+        description="How long a serving replica waits on one call to the tracking server "
+        "(whole seconds: MLflow reads an integer).",
+    )
     model_poll_s: float = Field(
         default=2.0,
         gt=0.0,
@@ -138,6 +151,12 @@ class ServingSettings(BaseModel):
         ge=0.0,
         description="CPUs each Serve replica reserves. 0 on a laptop so retraining keeps "
         "every core; Kubernetes manifests set a real request.",
+    )
+    serve_max_replicas_per_node: int | None = Field(
+        default=None,
+        ge=1,
+        description="At most this many Scorer replicas on one node, so that a node lost "
+        "leaves replicas serving on the others (none: no bound).",
     )
     serve_ingress: Literal["haproxy", "proxy"] = Field(
         default="haproxy",

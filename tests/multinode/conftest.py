@@ -21,8 +21,13 @@ from aetheredge.ops.ray_jobs import follow_job, job_result, retrain_command, sub
 from aetheredge.stores.admin import drop_schema, migrate_schema
 
 # Replicas reserve a CPU, and the head has none (as on KubeRay): they run on the workers,
-# each of which has room for one replica and one Ray Train worker.
-REPLICAS = {"AETHER_SERVE_REPLICA_CPUS": "1", "AETHER_SERVE_MIN_REPLICAS": "2"}
+# one on each (so that a node lost leaves the other serving, and its replacement waits
+# for the node to come back), beside one Ray Train worker.
+REPLICAS = {
+    "AETHER_SERVE_REPLICA_CPUS": "1",
+    "AETHER_SERVE_MIN_REPLICAS": "2",
+    "AETHER_SERVE_MAX_REPLICAS_PER_NODE": "1",
+}
 FOLLOW = {"anomaly": None}  # replicas serve the champion and follow its alias
 
 

@@ -132,8 +132,10 @@ def test_rendered_bounds_the_schema_cannot_compare_are_still_refused():
 def _shapes_the_serve_config(name: str, base: dict[str, str]) -> bool:
     """Whether setting ``name`` to another value changes the generated serveConfigV2."""
     value = getattr(declared(base), name)
-    if isinstance(value, bool):
-        other: object = not value
+    if value is None:  # an optional bound, unset
+        other: object = 1
+    elif isinstance(value, bool):
+        other = not value
     elif isinstance(value, int | float):
         other = value + 1
     else:
@@ -152,7 +154,8 @@ def test_the_chart_takes_the_serve_settings_it_can_carry_and_refuses_the_others(
     shaping = {
         f"AETHER_{name.upper()}"
         for name, field in Settings.model_fields.items()
-        if field.annotation in (bool, int, float, str) and _shapes_the_serve_config(name, base)
+        if field.annotation in (bool, int, float, str, int | None)
+        and _shapes_the_serve_config(name, base)
     }
     bounds = {"AETHER_SERVE_MIN_REPLICAS", "AETHER_SERVE_MAX_REPLICAS"}
     assert bounds < shaping
