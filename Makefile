@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 
-.PHONY: install demo up down status test docs docs-serve manifests fuzz soak bench bench-data bench-eval lint format clean
+.PHONY: install demo up down status cluster cluster-down test docs docs-serve manifests fuzz soak bench bench-data bench-eval lint format clean
 
 # --compile-bytecode: uv, unlike pip, writes no .pyc by default, and where
 # PYTHONDONTWRITEBYTECODE is set nothing ever does, so every Ray worker, replica and
@@ -42,6 +42,12 @@ down: install
 
 status: install
 	$(BIN)/aetheredge status
+
+cluster: install  ## a head and 2 worker nodes, each a network and mount namespace of its own (root)
+	$(BIN)/aetheredge nodes up --workers 2 --worker-cpus 1
+
+cluster-down: install
+	$(BIN)/aetheredge nodes down
 
 test: install $(CHECKOV_VENV)/.installed  ## lint, import contracts, docs build, then the whole suite (unit tests, then one shared Ray cluster)
 	$(BIN)/ruff check .

@@ -39,6 +39,7 @@ from aetheredge.api.client import ServiceClient
 from aetheredge.cli.db import db
 from aetheredge.cli.keys import keys
 from aetheredge.cli.models import events_table, models
+from aetheredge.cli.nodes import nodes
 from aetheredge.kinds import ModelKind
 from aetheredge.ops.cluster import LocalCluster, free_port, port_open
 from aetheredge.ops.entrypoints import RETRAIN_JOB, job_argv
@@ -52,6 +53,7 @@ console = Console()
 app.add_typer(db, name="db")
 app.add_typer(models, name="models")
 app.add_typer(keys, name="keys")
+app.add_typer(nodes, name="nodes")
 _PROGRESS = re.compile(r"INFO ((anomaly|cost): .*)$")
 
 Kind = Annotated[str, typer.Option("--model", "-m", help=f"{', '.join(kinds.names())} or all")]

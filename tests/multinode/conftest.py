@@ -4,8 +4,6 @@ and namespace, also when a test fails. On it, :func:`served` trains a model with
 and serves it from replicas on the worker nodes."""
 
 import asyncio
-import os
-import shutil
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -31,26 +29,16 @@ REPLICAS = {
 FOLLOW = {"anomaly": None}  # replicas serve the champion and follow its alias
 
 
-def _missing() -> str | None:
-    if os.geteuid() != 0:
-        return "network and mount namespaces need root"
-    for tool in ("ip", "nsenter", "unshare", "socat", "redis-server"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (apt install iproute2 util-linux socat redis-server)"
-    return None
-
-
 @pytest.fixture(scope="package")
 def nodes(tmp_path_factory, database_url):
-    if reason := _missing():
+    if reason := NodeCluster.missing():
         pytest.skip(reason)
     from aetheredge.settings import Settings
 
     settings = Settings(database_url=database_url, database_schema=f"nodes_{uuid.uuid4().hex[:12]}")
     asyncio.run(migrate_schema(settings))
-    cluster = NodeCluster.start(
-        tmp_path_factory.mktemp("nodes"), settings, workers=2, worker_cpus=2, env=REPLICAS
-    )
+    root = tmp_path_factory.mktemp("home") / "nodes"  # where `aetheredge nodes` looks
+    cluster = NodeCluster.start(root, settings, workers=2, worker_cpus=2, env=REPLICAS)
     try:
         yield cluster
     finally:

@@ -89,6 +89,18 @@ class NodeCluster:
 
     # -- lifecycle -------------------------------------------------------------------
 
+    @staticmethod
+    def missing() -> str | None:
+        """Why nodes cannot start on this machine, if they cannot."""
+        if os.geteuid() != 0:
+            return "network and mount namespaces need root"
+        for tool in ("ip", "nsenter", "unshare", "socat", "redis-server"):
+            if shutil.which(tool) is None:
+                return (
+                    f"{tool} is not installed (apt install iproute2 util-linux socat redis-server)"
+                )
+        return None
+
     @classmethod
     def start(
         cls,
