@@ -14,6 +14,7 @@ aetheredge nodes down
 from __future__ import annotations
 
 import asyncio
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aetheredge.ops.entrypoints import RETRAIN_JOB, job_argv
 from aetheredge.ops.nodes.cluster import NodeCluster
 from aetheredge.settings import Settings
 from aetheredge.stores.admin import migrate_schema
@@ -68,9 +70,10 @@ def up(
     console.print(f"Ray dashboard: {cluster.dashboard_url} (token in {cluster.token_file})")
     console.print(f"MLflow: {cluster.settings.tracking_uri}")
     console.print(f"Serve ingress, once deployed: {cluster.ingress('head')}")
+    retrain = shlex.join(job_argv(RETRAIN_JOB, "--model", "anomaly"))
     console.print(
         f"Submit a job: RAY_AUTH_TOKEN_PATH={cluster.token_file} "
-        f"ray job submit --address {cluster.dashboard_url} -- python -m jobs.retrain …"
+        f"ray job submit --address {cluster.dashboard_url} -- {retrain}"
     )
 
 

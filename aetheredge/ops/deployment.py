@@ -41,6 +41,11 @@ def scorer_deployment(settings: Settings, versions: dict[ModelKind, str | None])
     placement = {}
     if settings.serve_max_replicas_per_node is not None:
         placement["max_replicas_per_node"] = settings.serve_max_replicas_per_node
+    delays = {
+        f"{way}_delay_s": delay
+        for way in ("upscale", "downscale")
+        if (delay := getattr(settings, f"serve_{way}_delay_s")) is not None
+    }
     return {
         "name": DEPLOYMENT,
         "ray_actor_options": {"num_cpus": settings.serve_replica_cpus},
@@ -53,6 +58,7 @@ def scorer_deployment(settings: Settings, versions: dict[ModelKind, str | None])
             "min_replicas": settings.serve_min_replicas,
             "max_replicas": settings.serve_max_replicas,
             "target_ongoing_requests": settings.batch_max_size // 2 or 1,
+            **delays,
         },
         "user_config": {
             "versions": {kind: versions.get(kind) for kind in kinds.names()},

@@ -172,6 +172,18 @@ class ServingSettings(BaseModel):
     )
     serve_min_replicas: int = Field(default=1, ge=1, description="Autoscaling lower bound.")
     serve_max_replicas: int = Field(default=2, ge=1, description="Autoscaling upper bound.")
+    serve_upscale_delay_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="How long the load must call for more replicas before Serve adds them "
+        "(none: Serve's default, 30 s).",
+    )
+    serve_downscale_delay_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="How long the load must call for fewer replicas before Serve removes "
+        "them (none: Serve's default, 600 s).",
+    )
     max_rows_per_request: int = Field(
         default=10_000, ge=1, description="Rows one scoring request may carry; more: 422."
     )

@@ -15,8 +15,9 @@ from aetheredge.ops.cluster import pid_running
 from aetheredge.ops.deployment import deploy
 from aetheredge.ops.nodes.cluster import NodeCluster
 from aetheredge.ops.nodes.network import ip
-from aetheredge.ops.ray_jobs import follow_job, job_result, retrain_command, submit_job
+from aetheredge.ops.ray_jobs import job_result
 from aetheredge.stores.admin import drop_schema, migrate_schema
+from tests.support.nodes import retrain
 
 # Replicas reserve a CPU, and the head has none (as on KubeRay): they run on the workers,
 # one on each (so that a node lost leaves the other serving, and its replacement waits
@@ -48,18 +49,6 @@ def nodes(tmp_path_factory, database_url):
         assert not any(pid_running(pid) for pid in pids)
         assert cluster.network.id not in ip("netns", "list").stdout
         assert ip("link", "show", cluster.network.bridge, check=False).returncode != 0
-
-
-def retrain(
-    nodes: NodeCluster, env: dict[str, str] | None = None, **options: Any
-) -> tuple[str, JobStatus, str]:
-    """Submit an anomaly retraining job (5,000 synthetic rows, 2 Ray Train workers, 20
-    trees) with the cluster's token; its id, final status and log."""
-    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
-    argv = retrain_command("anomaly", source="synthetic", rows=5_000, workers=2, **options)
-    job = submit_job(nodes.settings, client, argv, env=env)
-    status, logs = follow_job(client, job, lambda line: None, 600)
-    return job, status, logs
 
 
 @dataclass(frozen=True)

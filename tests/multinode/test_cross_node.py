@@ -10,7 +10,7 @@ import mlflow
 
 from aetheredge.api.client import ServiceClient
 from aetheredge.ops.nodes.pod import HOME
-from tests.multinode.reports import healthy_proxies, running_replicas
+from tests.support.nodes import healthy_proxies, running_replicas
 
 
 def test_a_model_trained_by_a_job_is_served_from_every_node(nodes, served):

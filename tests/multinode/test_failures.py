@@ -16,8 +16,7 @@ from aetheredge.api.client import ServiceClient
 from aetheredge.ops.nodes import services
 from aetheredge.ops.nodes.cluster import HEAD, NodeCluster
 from aetheredge.ops.ray_jobs import follow_job, job_result, retrain_command, submit_job
-from tests.multinode.conftest import retrain
-from tests.multinode.reports import running_replicas, train_worker_nodes
+from tests.support.nodes import retrain, running_replicas, train_worker_nodes
 from tests.support.steady import SteadyLoad, anomaly_body
 from train.faults import ENV
 

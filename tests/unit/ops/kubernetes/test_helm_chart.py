@@ -154,7 +154,7 @@ def test_the_chart_takes_the_serve_settings_it_can_carry_and_refuses_the_others(
     shaping = {
         f"AETHER_{name.upper()}"
         for name, field in Settings.model_fields.items()
-        if field.annotation in (bool, int, float, str, int | None)
+        if field.annotation in (bool, int, float, str, int | None, float | None)
         and _shapes_the_serve_config(name, base)
     }
     bounds = {"AETHER_SERVE_MIN_REPLICAS", "AETHER_SERVE_MAX_REPLICAS"}

@@ -1,15 +1,30 @@
-"""What Ray reports about the cluster, read from the dashboard: Serve's replicas and
-proxies, the nodes Ray Train's workers run on."""
+"""The multi-node cluster as the tests use it: a retraining job submitted with its token,
+and what Ray reports, read from the dashboard (Serve's replicas and proxies, the nodes
+Ray Train's workers run on)."""
 
 import time
 from typing import Any
 
 import httpx
+from ray.job_submission import JobStatus, JobSubmissionClient
 
 from aetheredge.ops.deployment import DEPLOYMENT
 from aetheredge.ops.nodes.cluster import NodeCluster
+from aetheredge.ops.ray_jobs import follow_job, retrain_command, submit_job
 
 PROXY_START_S = 60.0  # Serve starts a node's proxy beside its first replica
+
+
+def retrain(
+    nodes: NodeCluster, env: dict[str, str] | None = None, **options: Any
+) -> tuple[str, JobStatus, str]:
+    """Submit an anomaly retraining job (5,000 synthetic rows, 2 Ray Train workers, 20
+    trees) with the cluster's token; its id, final status and log."""
+    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
+    argv = retrain_command("anomaly", source="synthetic", rows=5_000, workers=2, **options)
+    job = submit_job(nodes.settings, client, argv, env=env)
+    status, logs = follow_job(client, job, lambda line: None, 600)
+    return job, status, logs
 
 
 def _details(nodes: NodeCluster) -> dict[str, Any]:
