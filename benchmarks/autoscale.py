@@ -1,0 +1,265 @@
+"""Autoscaling on the multi-node cluster, measured: a load step from 10% to 100% and back.
+
+    sudo .venv/bin/python -m benchmarks.autoscale      # root: the nodes are namespaces
+
+It starts the cluster of ``aetheredge nodes`` (:mod:`aetheredge.ops.nodes`): a head
+without CPUs and two worker nodes of 2 CPUs. The Scorer runs 1 to 4 replicas of one
+CPU, at most 2 on a node. A job trains the champion, and Serve deploys it. Then the
+load runs through the head's ingress and a timeline is printed, one row per 5 s: the
+phase, replicas per node, requests/s, p99 and failures. The timeline is also saved as
+a PNG of replicas, requests/s and p99 against time.
+
+**What 100% means.** Serve's autoscaler keeps ``target_ongoing_requests``
+(``AETHER_BATCH_MAX_SIZE // 2``, 8 here) requests in flight per replica. The load at
+which it wants every replica is therefore ``max_replicas * target`` requests in flight:
+that is 100% of capacity here, 32 clients that each send the next request when the last
+answers. 10% is a tenth of that, 3 clients. The load steps from 10% to 100%, holds it,
+and steps back to 10% for longer than the downscale delay. (On this machine the four
+"nodes" share 2 physical cores, so throughput does not grow with replicas; what is
+measured is how Serve places and removes replicas.)
+
+The targets, checked at the end: the Scorer reaches ``max_replicas`` within 60 s of the
+step up; those replicas spread over both worker nodes; it is back at ``min_replicas``
+within the downscale delay plus 30 s of the step down; no request fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+from ray.job_submission import JobStatus, JobSubmissionClient
+
+from aetheredge.api.v1 import row_columns
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.ops.deployment import DEPLOYMENT, deploy
+from aetheredge.ops.nodes.cluster import HEAD, NodeCluster
+from aetheredge.ops.ray_jobs import follow_job, job_result, retrain_command, submit_job
+from aetheredge.settings import Settings
+from aetheredge.stores.admin import drop_schema, migrate_schema
+from benchmarks.report import RESULTS, save, show
+
+MAX_REPLICAS = 4
+TARGET = 8  # requests in flight per replica that Serve's autoscaler aims at
+UPSCALE_DELAY_S = 5.0
+DOWNSCALE_DELAY_S = 30.0
+ENV = {
+    "AETHER_SERVE_REPLICA_CPUS": "1",
+    "AETHER_SERVE_MIN_REPLICAS": "1",
+    "AETHER_SERVE_MAX_REPLICAS": str(MAX_REPLICAS),
+    "AETHER_SERVE_MAX_REPLICAS_PER_NODE": "2",
+    "AETHER_BATCH_MAX_SIZE": str(2 * TARGET),
+    "AETHER_SERVE_UPSCALE_DELAY_S": str(UPSCALE_DELAY_S),
+    "AETHER_SERVE_DOWNSCALE_DELAY_S": str(DOWNSCALE_DELAY_S),
+}
+FULL = MAX_REPLICAS * TARGET  # clients at 100%
+# (phase, share of FULL, seconds)
+PHASES = [("10%", 0.1, 20.0), ("100%", 1.0, 80.0), ("10% again", 0.1, DOWNSCALE_DELAY_S + 60)]
+
+
+@dataclass
+class Timeline:
+    """Every answer (when, how long, whether it succeeded) and every replica poll."""
+
+    answers: list[tuple[float, float, bool]] = field(default_factory=list)
+    replicas: list[tuple[float, Counter[str]]] = field(default_factory=list)
+    active: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def _body(rows: int = 8) -> dict:
+    frame = telemetry(rows, seed=7, start="2026-07-01")
+    keep = row_columns("anomaly")
+    return {"rows": [{k: r[k] for k in keep} for r in frame.to_dict("records")]}
+
+
+def _client(line: Timeline, index: int, url: str, headers: dict[str, str], body: dict) -> None:
+    with httpx.Client(base_url=url, headers=headers, timeout=30.0) as http:
+        while not line.stop.is_set():
+            if index >= line.active:
+                time.sleep(0.05)
+                continue
+            start = time.time()
+            try:
+                ok = http.post("/v1/anomaly/score", json=body).is_success
+            except httpx.HTTPError:
+                ok = False
+            line.answers.append((time.time(), time.time() - start, ok))
+
+
+def _poll(line: Timeline, nodes: NodeCluster) -> None:
+    url = f"{nodes.dashboard_url}/api/serve/applications/"
+    app = nodes.settings.serve_app_name
+    while not line.stop.wait(1.0):
+        try:
+            details = httpx.get(url, headers=nodes.headers, timeout=5).json()
+        except httpx.HTTPError:
+            continue
+        replicas = details["applications"][app]["deployments"][DEPLOYMENT]["replicas"]
+        running = Counter(nodes.node_of(r["node_ip"]) for r in replicas if r["state"] == "RUNNING")
+        line.replicas.append((time.time(), running))
+
+
+def _champion(nodes: NodeCluster) -> str:
+    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
+    argv = retrain_command("anomaly", source="synthetic", rows=20_000, workers=2, n_estimators=50)
+    job = submit_job(nodes.settings, client, argv)
+    status, logs = follow_job(client, job, lambda line: None, 900)
+    if status != JobStatus.SUCCEEDED:
+        raise RuntimeError(f"the training job ended {status}: {logs[-2000:]}")
+    return job_result(logs)["version"]
+
+
+def _run(nodes: NodeCluster) -> tuple[Timeline, list[float]]:
+    """The load in its phases; the timeline and each phase's start."""
+    line = Timeline()
+    url, body = nodes.ingress(HEAD), _body()
+    threads = [
+        threading.Thread(target=_client, args=(line, i, url, {}, body), daemon=True)
+        for i in range(FULL)
+    ]
+    threads.append(threading.Thread(target=_poll, args=(line, nodes), daemon=True))
+    for thread in threads:
+        thread.start()
+    starts = []
+    for _, share, seconds in PHASES:
+        starts.append(time.time())
+        line.active = max(1, round(share * FULL))
+        time.sleep(seconds)
+    line.stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    return line, starts
+
+
+def _phase(starts: list[float], t: float) -> str:
+    """The name of the phase running at time ``t``."""
+    return [name for (name, _, _), start in zip(PHASES, starts, strict=True) if t >= start][-1]
+
+
+def _replicas_at(line: Timeline, t: float) -> Counter[str]:
+    before = [c for at, c in line.replicas if at <= t]
+    return before[-1] if before else Counter()
+
+
+def _report(line: Timeline, starts: list[float], out: Path) -> dict:
+    t0, end = starts[0], starts[0] + sum(p[2] for p in PHASES)
+    rows, series = [], []
+    for at in np.arange(t0, end, 1.0):
+        done = [a for a in line.answers if at <= a[0] < at + 1]
+        latencies = [a[1] for a in done if a[2]]
+        series.append(
+            (
+                at - t0,
+                sum(_replicas_at(line, at + 1).values()),
+                len(latencies),
+                1e3 * float(np.percentile(latencies, 99)) if latencies else float("nan"),
+                sum(1 for a in done if not a[2]),
+            )
+        )
+    for index in range(0, len(series), 5):
+        window = series[index : index + 5]
+        at = t0 + window[0][0]
+        per_node = _replicas_at(line, at + len(window))
+        rows.append(
+            [
+                f"{window[0][0]:.0f}",
+                _phase(starts, at + len(window) / 2),
+                " ".join(f"{k}:{v}" for k, v in sorted(per_node.items())),
+                f"{sum(w[2] for w in window) / len(window):.0f}",
+                f"{np.nanmax([w[3] for w in window]):.0f}",
+                str(sum(w[4] for w in window)),
+            ]
+        )
+    show(
+        f"Autoscaling: {FULL // 10 or 1} -> {FULL} -> {FULL // 10 or 1} clients in flight, "
+        f"1..{MAX_REPLICAS} replicas, downscale delay {DOWNSCALE_DELAY_S:.0f} s",
+        ["t (s)", "phase", "replicas per node", "requests/s", "p99 (ms)", "failed"],
+        rows,
+    )
+    up, down = starts[1], starts[2]
+    polls = [(t, sum(c.values())) for t, c in line.replicas]
+    at_max = next((t for t, n in polls if t >= up and n >= MAX_REPLICAS), None)
+    at_min = next((t for t, n in polls if t >= down and n <= 1), None)
+    spread = {n for t, c in line.replicas if up <= t < down for n, k in c.items() if k}
+    failed = sum(1 for a in line.answers if not a[2])
+    results = {
+        "seconds_to_max_replicas": None if at_max is None else at_max - up,
+        "worker_nodes_with_replicas": sorted(spread),
+        "seconds_to_min_replicas": None if at_min is None else at_min - down,
+        "requests": len(line.answers),
+        "failed": failed,
+    }
+    targets = [
+        ["max replicas within 60 s of the step up", str(at_max is not None and at_max <= up + 60)],
+        ["replicas on both worker nodes", str(spread == {"worker-1", "worker-2"})],
+        [
+            f"min replicas within {DOWNSCALE_DELAY_S:.0f} + 30 s of the step down",
+            str(at_min is not None and at_min - down <= DOWNSCALE_DELAY_S + 30),
+        ],
+        ["no request failed", f"{failed == 0} ({failed}/{len(line.answers)})"],
+    ]
+    show("Autoscaling targets", ["target", "met"], targets)
+    _plot(series, starts, out)
+    return results
+
+
+def _plot(series: list[tuple], starts: list[float], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t, replicas, rps, p99, _ = (list(column) for column in zip(*series, strict=True))
+    figure, axes = plt.subplots(3, 1, sharex=True, figsize=(9, 7))
+    for axis, values, label in zip(
+        axes, (replicas, rps, p99), ("replicas", "requests/s", "p99 (ms)"), strict=True
+    ):
+        axis.plot(t, values)
+        axis.set_ylabel(label)
+        for start in starts[1:]:
+            axis.axvline(start - starts[0], color="grey", linestyle="--")
+    axes[-1].set_xlabel("seconds")
+    figure.tight_layout()
+    figure.savefig(out)
+    print(f"wrote {out}")
+
+
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    if reason := NodeCluster.missing():
+        raise SystemExit(f"autoscale benchmark: {reason}")
+    settings = Settings(database_schema=f"autoscale_{uuid.uuid4().hex[:12]}")
+    asyncio.run(migrate_schema(settings))
+    with tempfile.TemporaryDirectory(prefix="aetheredge-autoscale-") as root:
+        nodes = NodeCluster.start(Path(root), settings, workers=2, worker_cpus=2, env=ENV)
+        try:
+            version = _champion(nodes)
+            deploy(
+                nodes.settings,
+                nodes.dashboard_url,
+                {"anomaly": None},
+                timeout_s=300,
+                headers=nodes.headers,
+                ingress=nodes.ingress(HEAD),
+            )
+            line, starts = _run(nodes)
+        finally:
+            nodes.stop()
+            asyncio.run(drop_schema(settings))
+    RESULTS.mkdir(exist_ok=True)
+    results = _report(line, starts, RESULTS / f"autoscale-{time.strftime('%Y%m%d-%H%M%S')}.png")
+    save("autoscale", {"version": version, "env": ENV, "phases": PHASES, **results})
+
+
+if __name__ == "__main__":
+    main()
