@@ -37,13 +37,13 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from ray.job_submission import JobStatus, JobSubmissionClient
+from ray.job_submission import JobStatus
 
 from aetheredge.api.v1 import row_columns
 from aetheredge.datasets.synthetic import telemetry
 from aetheredge.ops.deployment import DEPLOYMENT, deploy
 from aetheredge.ops.nodes.cluster import HEAD, NodeCluster
-from aetheredge.ops.ray_jobs import follow_job, job_result, retrain_command, submit_job
+from aetheredge.ops.ray_jobs import job_result, retrain_command, submit_and_wait
 from aetheredge.settings import Settings
 from aetheredge.stores.admin import drop_schema, migrate_schema
 from benchmarks.report import RESULTS, save, show
@@ -110,10 +110,10 @@ def _poll(line: Timeline, nodes: NodeCluster) -> None:
 
 
 def _champion(nodes: NodeCluster) -> str:
-    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
     argv = retrain_command("anomaly", source="synthetic", rows=20_000, workers=2, n_estimators=50)
-    job = submit_job(nodes.settings, client, argv)
-    status, logs = follow_job(client, job, lambda line: None, 900)
+    _, status, logs = submit_and_wait(
+        nodes.settings, nodes.dashboard_url, argv, timeout_s=900, headers=nodes.headers
+    )
     if status != JobStatus.SUCCEEDED:
         raise RuntimeError(f"the training job ended {status}: {logs[-2000:]}")
     return job_result(logs)["version"]

@@ -35,21 +35,19 @@ TUNING = (
 )
 
 
+def _given(**options: Any) -> dict[str, Any]:
+    """The options that are set: an unset one is left to Serve's default, and stays out
+    of the generated manifests."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def scorer_deployment(settings: Settings, versions: dict[ModelKind, str | None]) -> dict[str, Any]:
     """The options of the one deployment, ``Scorer``: every one of them comes from here,
     for ``aetheredge up`` and for the manifests' ``serveConfigV2`` alike."""
-    placement = {}
-    if settings.serve_max_replicas_per_node is not None:
-        placement["max_replicas_per_node"] = settings.serve_max_replicas_per_node
-    delays = {
-        f"{way}_delay_s": delay
-        for way in ("upscale", "downscale")
-        if (delay := getattr(settings, f"serve_{way}_delay_s")) is not None
-    }
     return {
         "name": DEPLOYMENT,
         "ray_actor_options": {"num_cpus": settings.serve_replica_cpus},
-        **placement,
+        **_given(max_replicas_per_node=settings.serve_max_replicas_per_node),
         "logging_config": {"enable_access_log": settings.serve_access_log},
         # A batch can never hold more requests than a replica accepts.
         "max_ongoing_requests": max(settings.max_ongoing_requests, settings.batch_max_size),
@@ -58,7 +56,10 @@ def scorer_deployment(settings: Settings, versions: dict[ModelKind, str | None])
             "min_replicas": settings.serve_min_replicas,
             "max_replicas": settings.serve_max_replicas,
             "target_ongoing_requests": settings.batch_max_size // 2 or 1,
-            **delays,
+            **_given(
+                upscale_delay_s=settings.serve_upscale_delay_s,
+                downscale_delay_s=settings.serve_downscale_delay_s,
+            ),
         },
         "user_config": {
             "versions": {kind: versions.get(kind) for kind in kinds.names()},

@@ -117,13 +117,15 @@ def submit_and_wait(
     timeout_s: float = 1800.0,
     env: dict[str, str] | None = None,
     metadata: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[str, JobStatus, str]:
     """Submit ``argv`` as a Ray job, feed new log lines to ``on_line``, wait for the end.
 
-    ``env`` adds environment variables for the job's processes. Returns the job id, its
-    final status and its full log.
+    ``env`` adds environment variables for the job's processes; ``headers`` go with every
+    dashboard request (a cluster's token, when this process has none). Returns the job
+    id, its final status and its full log.
     """
-    client = JobSubmissionClient(dashboard_url)
+    client = JobSubmissionClient(dashboard_url, headers=headers)
     job_id = submit_job(settings, client, argv, metadata=metadata, env=env)
     status, logs = follow_job(client, job_id, on_line, timeout_s)
     return job_id, status, logs

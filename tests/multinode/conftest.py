@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from ray.job_submission import JobStatus, JobSubmissionClient
+from ray.job_submission import JobStatus
 
 from aetheredge.ops.cluster import pid_running
 from aetheredge.ops.deployment import deploy
@@ -65,7 +65,7 @@ def served(nodes) -> Served:
     assert status == JobStatus.SUCCEEDED, logs[-3000:]
     summary = job_result(logs)
     assert summary["promoted"], summary
-    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
+    client = nodes.jobs
     driver = client.get_job_info(job).driver_node_id
     deploy(
         nodes.settings,

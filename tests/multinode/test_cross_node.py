@@ -6,20 +6,16 @@ from there. A ``file://`` artifact under the job's ``AETHER_HOME`` would not exi
 the replicas' nodes, and they would fail to start.
 """
 
-import mlflow
-
 from aetheredge.api.client import ServiceClient
 from aetheredge.ops.nodes.pod import HOME
-from tests.support.nodes import healthy_proxies, running_replicas
+from tests.support.nodes import healthy_proxies, registry, running_replicas
 
 
 def test_a_model_trained_by_a_job_is_served_from_every_node(nodes, served):
     settings, version = nodes.settings, served.summary["version"]
-    # Both URIs: without a registry URI the client takes the process's global one, which
-    # an earlier test of the session may have pointed at its own store.
-    registry = mlflow.MlflowClient(settings.tracking_uri, settings.tracking_uri)
-    registered = registry.get_model_version(settings.model_name("anomaly"), version)
-    assert registry.get_run(registered.run_id).info.artifact_uri.startswith("mlflow-artifacts:")
+    client = registry(nodes)
+    registered = client.get_model_version(settings.model_name("anomaly"), version)
+    assert client.get_run(registered.run_id).info.artifact_uri.startswith("mlflow-artifacts:")
     assert not any(nodes.pods["head"].path(HOME).rglob("MLmodel"))  # nothing kept on a disk
 
     replicas = running_replicas(nodes)

@@ -8,16 +8,21 @@ at most one failed request in a thousand while a node is down.
 
 import time
 
-import mlflow
 from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
-from ray.job_submission import JobStatus, JobSubmissionClient
+from ray.job_submission import JobStatus
 
 from aetheredge.api.client import ServiceClient
 from aetheredge.ops.nodes import services
 from aetheredge.ops.nodes.cluster import HEAD, NodeCluster
-from aetheredge.ops.ray_jobs import follow_job, job_result, retrain_command, submit_job
-from tests.support.nodes import retrain, running_replicas, train_worker_nodes
-from tests.support.steady import SteadyLoad, anomaly_body
+from aetheredge.ops.ray_jobs import follow_job, job_result, submit_job
+from tests.support.nodes import (
+    registry,
+    retrain,
+    retrain_argv,
+    running_replicas,
+    train_worker_nodes,
+)
+from tests.support.steady import Answer, SteadyLoad, anomaly_body
 from train.faults import ENV
 
 ERROR_BUDGET = 0.001  # failed requests per request while a node is down
@@ -32,10 +37,8 @@ def _stalled_job(nodes: NodeCluster, run_name: str) -> tuple[str, set[str]]:
     """A retraining job whose Ray Train worker of rank 1 stalls in its second round, once
     the first is checkpointed on the shared volume; the job's id and the nodes its
     Ray Train workers run on."""
-    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
-    argv = retrain_command(
-        "anomaly", source="synthetic", rows=5_000, workers=2, n_estimators=20, run_name=run_name
-    )
+    client = nodes.jobs
+    argv = retrain_argv(n_estimators=20, run_name=run_name)
     job = submit_job(nodes.settings, client, argv, env=ROUNDS | {ENV: "stall@1:1"})
     deadline = time.monotonic() + 300
     run = nodes.train_storage / f"{run_name}-anomaly"
@@ -47,19 +50,23 @@ def _stalled_job(nodes: NodeCluster, run_name: str) -> tuple[str, set[str]]:
     return job, train_worker_nodes(nodes)
 
 
-def _registry(nodes: NodeCluster) -> mlflow.MlflowClient:
-    uri = nodes.settings.tracking_uri
-    return mlflow.MlflowClient(uri, uri)  # both: not the process's global registry URI
+def _within_budget(answers: list[Answer], what: str) -> list[Answer]:
+    """The failed ``answers``, once they are printed and found within the error budget."""
+    failed = [a for a in answers if not a.ok]
+    print(f"{what}: {len(failed)}/{len(answers)} failed")
+    assert len(failed) <= ERROR_BUDGET * len(answers), failed[:5]
+    return failed
 
 
 def _champion(nodes: NodeCluster) -> str:
     name, alias = nodes.settings.model_name("anomaly"), nodes.settings.champion_alias
-    return _registry(nodes).get_model_version_by_alias(name, alias).version
+    return registry(nodes).get_model_version_by_alias(name, alias).version
 
 
 def _versions(nodes: NodeCluster) -> list[str]:
     name = nodes.settings.model_name("anomaly")
-    return sorted(v.version for v in _registry(nodes).search_model_versions(f"name='{name}'"))
+    found = registry(nodes).search_model_versions(f"name='{name}'")
+    return sorted((v.version for v in found), key=int)
 
 
 def _other_version(nodes: NodeCluster) -> str:
@@ -79,7 +86,7 @@ def test_a_worker_node_lost_mid_fit_resumes_from_the_shared_volume(nodes, served
     node = sorted(workers)[-1]
     killed = nodes.kill(node)
     nodes.start_node(node)
-    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
+    client = nodes.jobs
     status, logs = follow_job(client, job, lambda line: None, 600)
     assert status == JobStatus.SUCCEEDED, logs[-3000:]
     summary = job_result(logs)
@@ -100,10 +107,7 @@ def test_a_worker_node_lost_under_load_fails_at_most_one_request_in_a_thousand(n
         killed_at = time.time()
         nodes.kill(victim)
         time.sleep(DOWN_S)
-    after = [a for a in load.answers if a.at > killed_at]
-    failed = [a for a in after if not 200 <= a.status < 300]
-    print(f"worker lost under load: {len(failed)}/{len(after)} failed in {DOWN_S:.0f} s")
-    assert len(failed) <= ERROR_BUDGET * len(after), failed[:5]
+    failed = _within_budget(load.between(killed_at), f"worker lost under load, {DOWN_S:.0f} s")
     assert load.failures() == failed  # none before the kill
     started = time.monotonic()
     nodes.start_node(victim)
@@ -161,23 +165,18 @@ def test_the_head_lost_and_restarted_recovers_the_cluster_and_serve(nodes, serve
         nodes.start_node(HEAD)
         back_at = time.time()
         time.sleep(3)
-    down = [a for a in load.answers if killed_at < a.at <= back_at]
-    failed = [a for a in down if not 200 <= a.status < 300]
-    print(
-        f"head lost: {len(failed)}/{len(down)} failed through {worker}'s ingress while the "
-        f"head was away and restarting ({back_at - killed_at:.1f} s)"
-    )
-    assert len(failed) <= ERROR_BUDGET * len(down), failed[:5]
+    away = f"head lost, through {worker}'s ingress for the {back_at - killed_at:.1f} s it took"
+    _within_budget(load.between(killed_at, back_at), away)
     assert nodes.alive_nodes() == {pod.address for pod in nodes.pods.values()}
     assert {r["replica_id"] for r in running_replicas(nodes)} == ids  # no redeploy
-    jobs = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
+    jobs = nodes.jobs
     status, _ = follow_job(jobs, job, lambda line: None, 300)
     print(f"head lost: the retraining job stalled mid-fit then ended {status.value}")
     if status != JobStatus.SUCCEEDED:  # its driver died with the head: a clean failure
         assert status == JobStatus.FAILED, status
         assert _versions(nodes) == versions
     other = _other_version(nodes)  # replicas still follow the alias
-    _registry(nodes).set_registered_model_alias(
+    registry(nodes).set_registered_model_alias(
         nodes.settings.model_name("anomaly"), nodes.settings.champion_alias, other
     )
     moved, deadline = time.monotonic(), time.monotonic() + 60

@@ -2,18 +2,17 @@
 champions, Redis behind a path the tests can cut. Redeployed once for this package; it
 stays so (the path restored) for whatever runs after, until the session ends."""
 
-import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
 
 from aetheredge.api.client import ServiceClient
-from aetheredge.ops.deployment import DEPLOYMENT, deploy
+from aetheredge.ops.deployment import deploy
 from aetheredge.settings import Settings
 from tests.support.outages import Relay
+from tests.support.serve import replicas, wait_for_replicas
 
 FOLLOW = {"anomaly": None, "cost": None}  # serve the champions
 
@@ -28,32 +27,14 @@ class Stack:
     dashboard: str
 
     def replicas(self) -> list[dict[str, Any]]:
-        """The Scorer replicas Serve reports (``replica_id``, ``state``, ``pid``, ...);
-        none while its controller does not answer."""
-        try:
-            details = ServeSubmissionClient(self.dashboard).get_serve_details()
-        except (RuntimeError, OSError):
-            return []
-        app = details.get("applications", {}).get(self.settings.serve_app_name, {})
-        return app.get("deployments", {}).get(DEPLOYMENT, {}).get("replicas", [])
+        return replicas(self.dashboard, self.settings.serve_app_name)
 
     def wait_for_replicas(
         self, count: int, gone: Collection[str] = (), timeout_s: float = 120.0
     ) -> list[dict[str, Any]]:
-        """The replicas, once exactly ``count`` are RUNNING, no other is listed, and none
-        is one of the ``gone`` replica ids."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            replicas = self.replicas()
-            running = all(r["state"] == "RUNNING" for r in replicas)
-            if (
-                len(replicas) == count
-                and running
-                and not {r["replica_id"] for r in replicas} & set(gone)
-            ):
-                return replicas
-            time.sleep(0.5)
-        raise TimeoutError(f"not {count} RUNNING replicas within {timeout_s:.0f}s")
+        return wait_for_replicas(
+            self.dashboard, self.settings.serve_app_name, count, gone, timeout_s
+        )
 
 
 @pytest.fixture(scope="session")

@@ -6,51 +6,55 @@ import time
 from typing import Any
 
 import httpx
-from ray.job_submission import JobStatus, JobSubmissionClient
+import mlflow
+from ray.job_submission import JobStatus
 
-from aetheredge.ops.deployment import DEPLOYMENT
 from aetheredge.ops.nodes.cluster import NodeCluster
-from aetheredge.ops.ray_jobs import follow_job, retrain_command, submit_job
+from aetheredge.ops.ray_jobs import retrain_command, submit_and_wait
+from tests.support.serve import details, wait_for_replicas
 
 PROXY_START_S = 60.0  # Serve starts a node's proxy beside its first replica
+
+
+def retrain_argv(**options: Any) -> list[str]:
+    """An anomaly retraining job's argv: 5,000 synthetic rows, 2 Ray Train workers."""
+    return retrain_command("anomaly", source="synthetic", rows=5_000, workers=2, **options)
 
 
 def retrain(
     nodes: NodeCluster, env: dict[str, str] | None = None, **options: Any
 ) -> tuple[str, JobStatus, str]:
-    """Submit an anomaly retraining job (5,000 synthetic rows, 2 Ray Train workers, 20
-    trees) with the cluster's token; its id, final status and log."""
-    client = JobSubmissionClient(nodes.dashboard_url, headers=nodes.headers)
-    argv = retrain_command("anomaly", source="synthetic", rows=5_000, workers=2, **options)
-    job = submit_job(nodes.settings, client, argv, env=env)
-    status, logs = follow_job(client, job, lambda line: None, 600)
-    return job, status, logs
+    """Run a retraining job (:func:`retrain_argv`) with the cluster's token; its id,
+    final status and log."""
+    return submit_and_wait(
+        nodes.settings,
+        nodes.dashboard_url,
+        retrain_argv(**options),
+        timeout_s=600,
+        env=env,
+        headers=nodes.headers,
+    )
 
 
-def _details(nodes: NodeCluster) -> dict[str, Any]:
-    answer = httpx.get(f"{nodes.dashboard_url}/api/serve/applications/", headers=nodes.headers)
-    answer.raise_for_status()
-    return answer.json()
+def registry(nodes: NodeCluster) -> mlflow.MlflowClient:
+    """A client of the cluster's tracking server. Both URIs: without a registry URI the
+    client takes the process's global one, which an earlier test of the session may have
+    pointed at its own store."""
+    uri = nodes.settings.tracking_uri
+    return mlflow.MlflowClient(uri, uri)
 
 
-def running_replicas(nodes: NodeCluster, count: int = 2, timeout_s: float = 180.0) -> list[dict]:
+def running_replicas(nodes: NodeCluster, count: int = 2) -> list[dict]:
     """The Scorer's replicas once ``count`` of them, and no others, are RUNNING."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        app = _details(nodes)["applications"].get(nodes.settings.serve_app_name, {})
-        replicas = app.get("deployments", {}).get(DEPLOYMENT, {}).get("replicas", [])
-        if len(replicas) == count and all(r["state"] == "RUNNING" for r in replicas):
-            return replicas
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not {count} RUNNING replicas within {timeout_s:.0f} s: {replicas}")
-        time.sleep(1)
+    app = nodes.settings.serve_app_name
+    return wait_for_replicas(nodes.dashboard_url, app, count, timeout_s=180, headers=nodes.headers)
 
 
 def healthy_proxies(nodes: NodeCluster, wanted: set[str]) -> set[str]:
     """The addresses of Serve's healthy proxies, once they include ``wanted``."""
     deadline = time.monotonic() + PROXY_START_S
     while True:
-        proxies = _details(nodes).get("proxies", {}).values()
+        proxies = details(nodes.dashboard_url, nodes.headers).get("proxies", {}).values()
         healthy = {p["node_ip"] for p in proxies if p["status"] == "HEALTHY"}
         if wanted <= healthy:
             return healthy

@@ -37,6 +37,10 @@ class Answer:
     error: str | None = None
 
     @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
     def version(self) -> str | None:
         return self.body.get("version") if self.body else None
 
@@ -87,12 +91,15 @@ class SteadyLoad:
             thread.join(timeout=60)
 
     def failures(self) -> list[Answer]:
-        return [a for a in self.answers if not 200 <= a.status < 300]
+        return [a for a in self.answers if not a.ok]
+
+    def between(self, start: float, stop: float = float("inf")) -> list[Answer]:
+        """The answers that came after ``start`` and by ``stop``."""
+        return [a for a in self.answers if start < a.at <= stop]
 
     def served(self, start: float, stop: float) -> float:
         """Successful answers per second between ``start`` and ``stop``."""
-        done = sum(1 for a in self.answers if start < a.at <= stop and 200 <= a.status < 300)
-        return done / (stop - start)
+        return sum(1 for a in self.between(start, stop) if a.ok) / (stop - start)
 
     def first(self, version: str, after: float) -> float | None:
         """When ``version`` first answered after ``after``."""

@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from ray.job_submission import JobSubmissionClient
 
 from aetheredge.ops.cluster import RAY_READY, free_port, ray_start, serve_env
 from aetheredge.ops.nodes import services
@@ -81,6 +82,11 @@ class NodeCluster:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token_file.read_text().strip()}"}
+
+    @property
+    def jobs(self) -> JobSubmissionClient:
+        """Ray's job client for this cluster, with its token."""
+        return JobSubmissionClient(self.dashboard_url, headers=self.headers)
 
     @property
     def settings(self) -> Settings:
