@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -30,16 +31,41 @@ from aetheredge.api.limits import late_body
 from aetheredge.settings import Settings
 
 RAY_PORT_AVOID = {6379}  # Redis owns it on our machines; never let Ray default to it
+PORTS_FROM = 20000  # above Ray's default worker ports, 10002-19999
+_GIVEN: set[int] = set()  # ports free_port handed out in this process
 
 
 def free_port(avoid: set[int] = RAY_PORT_AVOID) -> int:
-    """A TCP port free on 127.0.0.1 right now."""
+    """A TCP port free on every address right now, which no other caller in this
+    process was given and which the kernel does not hand out by itself.
+
+    Asking the kernel for port 0 gives a port from its ephemeral range, the range it
+    also draws every outgoing connection's port and every other port-0 listener from
+    (Ray's own among them). Between the pick and the bind such a port can be taken: in
+    one of three test sessions, HAProxy's stats port (bound on 0.0.0.0) was. So the
+    port comes from above Ray's worker ports (10002-19999) and outside the ephemeral
+    range, and is tried on 0.0.0.0, which conflicts with a listener on any address.
+    """
+    low, high = ephemeral_ports()
     while True:
+        port = random.randrange(PORTS_FROM, 65536)
+        if low <= port <= high or port in avoid or port in _GIVEN:
+            continue
         with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in avoid:
-            return port
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for ports it picks itself (Linux's default without /proc)."""
+    with contextlib.suppress(OSError, ValueError):
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    return 32768, 60999
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -7,20 +7,20 @@ or refuses, so concurrent requests on any number of replicas never overdraw it. 
 refusal is a 429 with ``Retry-After``: the whole seconds until a token is back.
 
 If Redis does not answer, requests pass (scoring must not stop because the limiter's
-store did) and :attr:`RateLimiter.degraded` says so until Redis answers again.
+store did) and :attr:`RateLimiter.degraded` says so until Redis answers again (see
+:class:`~aetheredge.stores.redis.Breaker`).
 """
 
 from __future__ import annotations
 
 import math
-import time
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from aetheredge.api.errors import RequestError
 from aetheredge.settings import Settings
-from aetheredge.stores.redis import namespace, redis_client
+from aetheredge.stores.redis import Breaker, namespace, redis_client
 
 TAKE = """
 local now = redis.call('TIME')
@@ -49,24 +49,23 @@ class RateLimiter:
         self.rate = settings.rate_limit_rps
         self.burst = settings.rate_limit_burst
         self.prefix = namespace(settings) + "ratelimit:"
-        self.retry_s = settings.redis_retry_s
         self.redis = client or redis_client(settings)
         self._take = self.redis.register_script(TAKE)
-        self._skip_until = 0.0
+        self.breaker = Breaker(self.redis, settings.redis_retry_s)
 
     @property
     def degraded(self) -> bool:
         """True while Redis is failing and requests pass unlimited."""
-        return time.monotonic() < self._skip_until
+        return self.breaker.open
 
     async def take(self, name: str) -> None:
         """Take a token from ``name``'s bucket; 429 with ``Retry-After`` when it is empty."""
         if self.rate <= 0 or self.degraded:
             return
         try:
-            wait = float(await self._take(keys=[self.prefix + name], args=[self.rate, self.burst]))
-        except RedisError:
-            self._skip_until = time.monotonic() + self.retry_s
+            key, args = [self.prefix + name], [self.rate, self.burst]
+            wait = float(await self.breaker.call(lambda: self._take(keys=key, args=args)))
+        except (RedisError, OSError):
             return
         if wait > 0:
             retry = max(1, math.ceil(wait))

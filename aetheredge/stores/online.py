@@ -16,7 +16,8 @@ so a busy entity costs Redis one read a second per replica; this process's own i
 drops the entities it moves from that cache at once. When Redis does not answer
 within ``AETHER_REDIS_TIMEOUT_S`` the request is scored on its own features (zero
 z-scores) and marked ``degraded``; Redis is then left alone for ``AETHER_REDIS_RETRY_S``
-so that an outage costs no request a timeout.
+so that an outage costs no request a timeout, and then probed by one request at a
+time (:class:`~aetheredge.stores.redis.Breaker`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from aetheredge.features.baselines import ALPHA, DECAY, Baselines, history, zsco
 from aetheredge.kinds.anomaly import ANOMALY_FEATURES
 from aetheredge.kinds.anomaly import KIND as ANOMALY
 from aetheredge.settings import Settings
-from aetheredge.stores.redis import namespace, redis_client
+from aetheredge.stores.redis import Breaker, namespace, redis_client
 
 log = logging.getLogger(__name__)
 K = len(ANOMALY_FEATURES)
@@ -134,11 +135,10 @@ class OnlineFeatures:
     ) -> None:
         self.prefix = namespace(settings) + "baseline:"
         self.ttl_s = settings.online_ttl_s
-        self.retry_s = settings.redis_retry_s
         self.redis = client or redis_client(settings)
+        self.breaker = Breaker(self.redis, settings.redis_retry_s)
         self._update = self.redis.register_script(UPDATE)
         self._restore = self.redis.register_script(RESTORE)
-        self._skip_until = 0.0
         self.cache_s = settings.online_cache_s
         self._cache: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
         self.on_degraded = on_degraded
@@ -196,12 +196,12 @@ class OnlineFeatures:
             else:
                 missing.append(entity)
         if missing:
-            if now < self._skip_until:
+            if self.breaker.open:
                 return self._degraded(Baselines(count, mean, var))
+            keys = [self.key(entity) for entity in missing]
             try:
-                states = await self.redis.mget([self.key(entity) for entity in missing])
+                states = await self.breaker.call(lambda: self.redis.mget(keys))
             except (RedisError, OSError) as exc:
-                self._skip_until = time.monotonic() + self.retry_s
                 log.warning("Redis unavailable for online features (%s); scoring degraded", exc)
                 return self._degraded(Baselines(count, mean, var))
             for entity, state in zip(missing, states, strict=True):

@@ -150,6 +150,37 @@ def test_a_redis_outage_mid_stream_loses_no_row_and_the_flag_clears(db_settings)
     assert asyncio.run(_count(db_settings, fleet["ts"].min().to_pydatetime())) == len(fleet)
 
 
+def test_after_an_outage_one_read_probes_redis_and_no_dead_connection_is_reused(db_settings):
+    fleet = _fleet(3, "2026-06-05")
+    entities = fleet["entity_id"].tolist()
+    X = ANOMALY.encode(fleet)
+
+    async def scenario():
+        proxy, settings = await redis_behind_proxy(db_settings, redis_retry_s=0.2)
+        online = OnlineFeatures(settings.model_copy(update={"online_cache_s": 0.0}))
+        reads = lambda n: asyncio.gather(*(online.zscores(entities, X) for _ in range(n)))  # noqa: E731
+        try:
+            await reads(16)  # the pool holds several connections
+            pooled = proxy.accepted
+            await proxy.cut()  # each one is reset
+            cut = [d for _, d in await reads(4)]
+            await proxy.restore()
+            await asyncio.sleep(0.3)  # past the retry window
+            before = proxy.accepted
+            probe = [d for _, d in await reads(16)]
+            probed_with = proxy.accepted - before
+            after = [d for _, d in await reads(16)]
+        finally:
+            await online.close()
+            await proxy.cut()
+        return pooled, cut, probe, probed_with, after
+
+    pooled, cut, probe, probed_with, after = asyncio.run(scenario())
+    assert pooled > 1 and all(cut)
+    assert probe.count(False) == 1 and probed_with == 1  # one probe, the rest at once
+    assert not any(after)  # no reset connection left in the pool to fail later
+
+
 async def _count(settings, since: datetime) -> int:
     conn = await connect(settings)
     try:

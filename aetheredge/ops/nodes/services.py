@@ -118,11 +118,13 @@ def redis(name: str, host: str, port: int, folder: Path, password: str) -> Servi
 
 
 def relay(name: str, host: str, port: int, target: str, log: Path) -> Service:
-    """A TCP relay from ``host:port`` to ``target`` (``socat``, one fork per connection)."""
+    """A TCP relay from ``host:port`` to ``target`` (``socat``, one fork per connection),
+    queueing as many connections as the servers it stands for (Redis's and Linux's
+    default backlog, 511, not socat's 5)."""
     binary = shutil.which("socat")
     if binary is None:
         raise RuntimeError("socat is not installed (apt install socat)")
-    listen = f"TCP-LISTEN:{port},bind={host},fork,reuseaddr"
+    listen = f"TCP-LISTEN:{port},bind={host},fork,reuseaddr,backlog=511"
     return Service(name, host, port, [binary, listen, f"TCP:{target}"], str(log))
 
 

@@ -1,13 +1,15 @@
-"""The local cluster leaves no trace for later Ray clusters on the machine."""
+"""The local cluster leaves no trace for later Ray clusters on the machine, and the
+ports it is given are ones nothing else on the machine is handed meanwhile."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 import ray._common.utils
 
-from aetheredge.ops.cluster import LocalCluster
+from aetheredge.ops.cluster import RAY_PORT_AVOID, LocalCluster, ephemeral_ports, free_port
 
 
 @pytest.fixture
@@ -28,3 +30,21 @@ def test_another_clusters_address_is_kept(ray_temp: Path):
     address.write_text("192.0.2.2:40000")
     LocalCluster(pid=0, gcs_port=56053, dashboard_port=0, log_file="").forget_address()
     assert address.read_text() == "192.0.2.2:40000"
+
+
+def test_free_ports_are_outside_what_the_kernel_hands_out_and_never_repeat():
+    low, high = ephemeral_ports()
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == len(ports)
+    assert all(p >= 20000 and not low <= p <= high and p not in RAY_PORT_AVOID for p in ports)
+
+
+def test_a_port_in_use_on_any_address_is_not_free(monkeypatch: pytest.MonkeyPatch):
+    with socket.socket() as held:
+        held.bind(("0.0.0.0", 0))
+        port = held.getsockname()[1]
+        held.listen()
+        picks = iter([port, port + 1 if port < 65535 else port - 1])
+        monkeypatch.setattr("aetheredge.ops.cluster.ephemeral_ports", lambda: (1, 2))
+        monkeypatch.setattr("random.randrange", lambda *_: next(picks))
+        assert free_port() != port
