@@ -30,12 +30,11 @@ from ray.dashboard.consts import DASHBOARD_AGENT_ADDR_NODE_ID_PREFIX
 from aetheredge.api.limits import late_body
 from aetheredge.settings import Settings
 
-RAY_PORT_AVOID = {6379}  # Redis owns it on our machines; never let Ray default to it
-PORTS_FROM = 20000  # above Ray's default worker ports, 10002-19999
+PORTS_FROM = 20000  # above Ray's default worker ports (10002-19999) and Redis's 6379
 _GIVEN: set[int] = set()  # ports free_port handed out in this process
 
 
-def free_port(avoid: set[int] = RAY_PORT_AVOID) -> int:
+def free_port() -> int:
     """A TCP port free on every address right now, which no other caller in this
     process was given and which the kernel does not hand out by itself.
 
@@ -49,7 +48,7 @@ def free_port(avoid: set[int] = RAY_PORT_AVOID) -> int:
     low, high = ephemeral_ports()
     while True:
         port = random.randrange(PORTS_FROM, 65536)
-        if low <= port <= high or port in avoid or port in _GIVEN:
+        if low <= port <= high or port in _GIVEN:
             continue
         with socket.socket() as sock:
             try:
@@ -155,6 +154,11 @@ def serve_env(settings: Settings) -> dict[str, str]:
     97 characters.
     """
     env = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"} if settings.serve_throughput_optimized else {}
+    if (push := settings.serve_metrics_push_s) is not None:
+        env |= {
+            "RAY_SERVE_HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S": str(push),
+            "RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S": str(push),
+        }
     if settings.serve_ingress == "haproxy":
         base = settings.home / "haproxy"  # Ray creates it
         env |= {
@@ -229,10 +233,12 @@ def ray_start(
     dashboard: tuple[str, int] | None = None,
     head_ip: str | None = None,
     redis_password: str | None = None,
+    metrics_port: int | None = None,
 ) -> list[str]:
     """``ray start --block`` for a head (with its ``dashboard`` host and port) or, given
     ``head_ip``, a worker joining the head's GCS on ``gcs_port``. ``redis_password`` is
-    that of the Redis a head keeps its GCS state in (``RAY_REDIS_ADDRESS``)."""
+    that of the Redis a head keeps its GCS state in (``RAY_REDIS_ADDRESS``);
+    ``metrics_port`` fixes where the node's Prometheus metrics are (random otherwise)."""
     command = [str(Path(sys.executable).parent / "ray"), "start", "--block"]
     if head_ip is None:
         assert dashboard is not None, "a head serves the dashboard"
@@ -242,6 +248,8 @@ def ray_start(
             command.append(f"--redis-password={redis_password}")
     else:
         command.append(f"--address={head_ip}:{gcs_port}")
+    if metrics_port is not None:
+        command.append(f"--metrics-export-port={metrics_port}")
     return [
         *command,
         f"--node-ip-address={node_ip}",

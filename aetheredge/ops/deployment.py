@@ -59,6 +59,7 @@ def scorer_deployment(settings: Settings, versions: dict[ModelKind, str | None])
             **_given(
                 upscale_delay_s=settings.serve_upscale_delay_s,
                 downscale_delay_s=settings.serve_downscale_delay_s,
+                look_back_period_s=settings.serve_look_back_period_s,
             ),
         },
         "user_config": {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from aetheredge.settings.security import ApiKey
 
@@ -135,6 +135,10 @@ class SecuritySettings(BaseModel):
     )
 
 
+SERVE_LOOK_BACK_S = 30.0  # Serve's defaults, when the settings leave them unset
+SERVE_METRICS_PUSH_S = 10.0
+
+
 class ServingSettings(BaseModel):
     """The Serve application: ingress, replicas, request limits, batching, the prediction log."""
 
@@ -184,6 +188,21 @@ class ServingSettings(BaseModel):
         description="How long the load must call for fewer replicas before Serve removes "
         "them (none: Serve's default, 600 s).",
     )
+    serve_look_back_period_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="The window over which Serve averages requests in flight to decide "
+        "(none: Serve's default, 30 s). After a load step, the average needs most of "
+        "a window to reach the new load.",
+    )
+    serve_metrics_push_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="How often replicas and handles send Serve's autoscaler the requests "
+        "in flight (none: Serve's default, 10 s). At most half the look-back window: "
+        "with a 10-s window and 10-s pushes, the autoscaler counted 3 of 32 requests "
+        "in flight and removed replicas under full load.",
+    )
     max_rows_per_request: int = Field(
         default=10_000, ge=1, description="Rows one scoring request may carry; more: 422."
     )
@@ -223,6 +242,18 @@ class ServingSettings(BaseModel):
         ge=1,
         description="Rows the log holds in memory; scoring waits for a flush beyond this.",
     )
+
+    @model_validator(mode="after")
+    def _autoscaler_sees_its_window(self) -> ServingSettings:
+        window = self.serve_look_back_period_s or SERVE_LOOK_BACK_S
+        push = self.serve_metrics_push_s or SERVE_METRICS_PUSH_S
+        if push > window / 2:
+            raise ValueError(
+                f"AETHER_SERVE_METRICS_PUSH_S ({push:g} s) must be at most half of "
+                f"AETHER_SERVE_LOOK_BACK_PERIOD_S ({window:g} s): the autoscaler would "
+                "see gaps in its window and count too few requests in flight"
+            )
+        return self
 
 
 class StoreSettings(BaseModel):

@@ -42,6 +42,7 @@ from aetheredge.settings import Settings
 GCS_PORT = 6380  # inside the pods' own network: free on every one
 DASHBOARD_PORT = 8265
 SERVE_PORT = 8000
+METRICS_PORT = 8080  # as on KubeRay's pods
 HEAD = "head"
 
 
@@ -74,6 +75,11 @@ class NodeCluster:
         """The Serve ingress of ``node``: Serve runs one on the head and on every node
         that holds a replica."""
         return f"http://{self.pods[node].address}:{SERVE_PORT}"
+
+    def metrics_url(self, node: str) -> str:
+        """Where ``node``'s Ray metrics are (Prometheus text); the head's carry Serve's
+        controller, and with it the autoscaler's inputs and decisions."""
+        return f"http://{self.pods[node].address}:{METRICS_PORT}/metrics"
 
     @property
     def token_file(self) -> Path:
@@ -239,6 +245,7 @@ class NodeCluster:
             dashboard=("0.0.0.0", DASHBOARD_PORT) if head else None,
             head_ip=None if head else self.head.address,
             redis_password=self.redis_password if head else None,
+            metrics_port=METRICS_PORT,
         )
         log = disk / "ray.log"
         proc = pod.run(command, self.env, log, Path.cwd())

@@ -1,5 +1,6 @@
-"""The local cluster leaves no trace for later Ray clusters on the machine, and the
-ports it is given are ones nothing else on the machine is handed meanwhile."""
+"""The local cluster leaves no trace for later Ray clusters on the machine, the ports
+it is given are ones nothing else on the machine is handed meanwhile, and Serve's
+autoscaler gets the window and metric pushes the settings ask for."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 
 import pytest
 import ray._common.utils
+from pydantic import ValidationError
 
-from aetheredge.ops.cluster import RAY_PORT_AVOID, LocalCluster, ephemeral_ports, free_port
+from aetheredge.ops.cluster import PORTS_FROM, LocalCluster, ephemeral_ports, free_port, serve_env
+from aetheredge.ops.deployment import application
+from aetheredge.settings import Settings
 
 
 @pytest.fixture
@@ -36,7 +40,7 @@ def test_free_ports_are_outside_what_the_kernel_hands_out_and_never_repeat():
     low, high = ephemeral_ports()
     ports = [free_port() for _ in range(200)]
     assert len(set(ports)) == len(ports)
-    assert all(p >= 20000 and not low <= p <= high and p not in RAY_PORT_AVOID for p in ports)
+    assert all(p >= PORTS_FROM and not low <= p <= high for p in ports)
 
 
 def test_a_port_in_use_on_any_address_is_not_free(monkeypatch: pytest.MonkeyPatch):
@@ -48,3 +52,24 @@ def test_a_port_in_use_on_any_address_is_not_free(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setattr("aetheredge.ops.cluster.ephemeral_ports", lambda: (1, 2))
         monkeypatch.setattr("random.randrange", lambda *_: next(picks))
         assert free_port() != port
+
+
+def test_the_autoscaler_gets_its_window_and_the_pushes_that_fill_it():
+    settings = Settings(serve_look_back_period_s=10, serve_metrics_push_s=2)
+    (scorer,) = application(settings, {"anomaly": None})["deployments"]
+    assert scorer["autoscaling_config"]["look_back_period_s"] == 10
+    env = serve_env(settings)
+    assert env["RAY_SERVE_HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S"] == "2.0"
+    assert env["RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S"] == "2.0"
+    unset = Settings()
+    assert (
+        "look_back_period_s" not in application(unset, {})["deployments"][0]["autoscaling_config"]
+    )
+    assert not any("PUSH_INTERVAL" in name for name in serve_env(unset))
+
+
+def test_pushes_slower_than_half_the_window_are_refused():
+    with pytest.raises(ValidationError, match="at most half"):
+        Settings(serve_look_back_period_s=10)  # Serve's 10-s pushes
+    with pytest.raises(ValidationError, match="at most half"):
+        Settings(serve_metrics_push_s=20)  # Serve's 30-s window

@@ -50,6 +50,8 @@ def test_alerts_cover_the_failures_users_page_on():
         "AetherEdgeDrift",
         "AetherEdgePredictionLogBacklogGrowing",
         "AetherEdgeRetrainFailed",
+        "AetherEdgeGcsRedisNearlyFull",
+        "AetherEdgeFeaturesRedisEvicting",
     } <= alerts
 
 

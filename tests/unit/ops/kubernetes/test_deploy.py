@@ -32,7 +32,7 @@ def test_changes_name_what_moves_and_show_the_lines():
     service = next(o for o in previous if o["kind"] == "RayService")
     service["spec"]["rayClusterConfig"]["workerGroupSpecs"][0]["maxReplicas"] = 99
     previous.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "old"}})
-    previous = [o for o in previous if o["kind"] != "PodMonitor"]
+    previous = [o for o in previous if (o["kind"], o["metadata"]["name"]) != ("PodMonitor", "ray")]
     found = {(c.action, c.kind, c.name): c for c in deploy.changes(previous, plan.objects)}
     assert ("delete", "ConfigMap", "old") in found
     assert ("create", "PodMonitor", "ray") in found

@@ -130,21 +130,24 @@ def test_rendered_bounds_the_schema_cannot_compare_are_still_refused():
 
 
 def _shapes_the_serve_config(name: str, base: dict[str, str]) -> bool:
-    """Whether setting ``name`` to another value changes the generated serveConfigV2."""
+    """Whether setting ``name`` to another valid value changes the generated serveConfigV2."""
     value = getattr(declared(base), name)
-    if value is None:  # an optional bound, unset
-        other: object = 1
+    if value is None:  # an optional bound, unset: small and large, as settings relate
+        others: list[object] = [1, 100]
     elif isinstance(value, bool):
-        other = not value
+        others = [not value]
     elif isinstance(value, int | float):
-        other = value + 1
+        others = [value + 1]
     else:
-        other = "10.0.0.1" if name == "serve_host" else f"{value}x"
-    try:
-        changed = declared(base | {f"AETHER_{name.upper()}": str(other)})
-    except ValueError:  # no other valid value of this kind
-        return False
-    return kubernetes_serve_config(changed) != kubernetes_serve_config(declared(base))
+        others = ["10.0.0.1" if name == "serve_host" else f"{value}x"]
+    for other in others:
+        try:
+            changed = declared(base | {f"AETHER_{name.upper()}": str(other)})
+        except ValueError:  # not a valid value of this setting
+            continue
+        if kubernetes_serve_config(changed) != kubernetes_serve_config(declared(base)):
+            return True
+    return False
 
 
 def test_the_chart_takes_the_serve_settings_it_can_carry_and_refuses_the_others():

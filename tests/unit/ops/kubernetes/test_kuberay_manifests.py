@@ -74,14 +74,15 @@ def test_pods_run_locked_down(rendered):
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         # only pods that use the Kubernetes API get a service-account token
         assert pod["automountServiceAccountToken"] is any(pod is p for p in api_users)
-        for container in pod["containers"]:
+        for container in [*pod["containers"], *pod.get("initContainers", [])]:
             context = container["securityContext"]
             assert context["readOnlyRootFilesystem"] is True, container["name"]
             assert context["allowPrivilegeEscalation"] is False
             assert context["capabilities"] == {"drop": ["ALL"]}
             assert container["resources"]["limits"]["memory"]
             mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
-            assert "/tmp" in mounts or container["name"] in ("redis", "mlflow"), container
+            writes_no_temp = ("redis", "mlflow", "exporter", "config")
+            assert "/tmp" in mounts or container["name"] in writes_no_temp, container
 
 
 def test_secrets_are_files_never_inlined_nor_in_the_environment(rendered):
@@ -180,9 +181,45 @@ def test_redis_keeps_an_append_only_file():
     redis = next(
         o for o in objects if o["kind"] == "StatefulSet" and o["metadata"]["name"] == "redis"
     )
-    (command,) = redis["spec"]["template"]["spec"]["containers"][0]["args"]
+    command = " ".join(redis["spec"]["template"]["spec"]["containers"][0]["args"])
     assert "--appendonly yes --appendfsync everysec --dir /data" in command
     assert redis["spec"]["volumeClaimTemplates"]
+
+
+def test_each_redis_has_its_eviction_policy_and_an_exporter_prometheus_reaches(rendered):
+    _, objects = rendered
+    policies = {"redis": "volatile-lru", "redis-gcs": "noeviction"}
+    (monitor,) = [
+        o for o in objects if o["kind"] == "PodMonitor" and "redis" in o["metadata"]["name"]
+    ]
+    (selected,) = monitor["spec"]["selector"]["matchExpressions"]
+    (policy,) = [o for o in objects if o["metadata"]["name"] == "redis-metrics-from-monitoring"]
+    assert (
+        set(selected["values"])
+        == set(policies)
+        == set(policy["spec"]["podSelector"]["matchExpressions"][0]["values"])
+    )
+    assert policy["spec"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 9121}]
+    for name, eviction in policies.items():
+        (redis,) = [
+            o for o in objects if o["kind"] == "StatefulSet" and o["metadata"]["name"] == name
+        ]
+        pod = redis["spec"]["template"]["spec"]
+        server, exporter = pod["containers"]
+        assert server["args"][-2:] == ["--maxmemory-policy", eviction]
+        assert "@sha256:" in exporter["image"] and exporter["ports"][0]["containerPort"] == 9121
+        assert "--redis.password-file=/conf/exporter.json" in exporter["args"]
+        assert "env" not in exporter  # the password is a file the init container wrote
+        (config,) = pod["initContainers"]
+        assert "/conf/exporter.json" in config["args"][0]
+
+
+def test_the_scheduler_runs_a_maintained_kubectl_pinned_by_digest(production):
+    for cron in (o for o in production if o["kind"] == "CronJob"):
+        (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        image, digest = container["image"].split("@sha256:")
+        assert image.startswith("registry.k8s.io/kubectl:v1.") and len(digest) == 64
+        assert "checkov.io/skip2" not in cron["metadata"].get("annotations", {})
 
 
 SCHEDULES = {
