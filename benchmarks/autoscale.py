@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import queue
 import tempfile
 import threading
 import time
@@ -160,12 +161,15 @@ def _poll(line: Timeline, nodes: NodeCluster) -> None:
     while not line.stop.wait(1.0):
         try:
             details = httpx.get(url, headers=nodes.headers, timeout=5).json()
-            metrics = httpx.get(nodes.metrics_url(HEAD), timeout=5).text
         except httpx.HTTPError:
             continue
         replicas = details["applications"][app]["deployments"][DEPLOYMENT]["replicas"]
         running = Counter(nodes.node_of(r["node_ip"]) for r in replicas if r["state"] == "RUNNING")
         line.replicas.append((time.time(), running))
+        try:  # the replica count stands without it
+            metrics = httpx.get(nodes.metrics_url(HEAD), timeout=5).text
+        except httpx.HTTPError:
+            continue
         if (seen := _autoscaler(metrics)) is not None:
             line.autoscaler.append((time.time(), *seen))
 
@@ -185,18 +189,26 @@ def _run(nodes: NodeCluster) -> tuple[Timeline, list[float]]:
     line, spawn = Timeline(), multiprocessing.get_context("spawn")
     active, stop, out = spawn.Value("i", 0), spawn.Event(), spawn.Queue()
     body = json.dumps(_body()).encode()
-    clients = spawn.Process(target=_load, args=(active, stop, nodes.ingress(HEAD), body, out))
+    clients = spawn.Process(
+        target=_load, args=(active, stop, nodes.ingress(HEAD), body, out), daemon=True
+    )
     poller = threading.Thread(target=_poll, args=(line, nodes), daemon=True)
     clients.start()
     poller.start()
     starts = []
-    for _, share, seconds in PHASES:
-        starts.append(time.time())
-        active.value = max(1, round(share * FULL))
-        time.sleep(seconds)
-    stop.set()
-    line.stop.set()
-    line.answers = out.get(timeout=120)
+    try:
+        for _, share, seconds in PHASES:
+            starts.append(time.time())
+            active.value = max(1, round(share * FULL))
+            time.sleep(seconds)
+    finally:
+        stop.set()
+        line.stop.set()
+    try:
+        line.answers = out.get(timeout=120)
+    except queue.Empty:
+        exit_code = clients.exitcode
+        raise RuntimeError(f"the clients' process gave no answers (exit {exit_code})") from None
     clients.join(timeout=60)
     poller.join(timeout=60)
     return line, starts

@@ -102,7 +102,19 @@ def serve_config(
 
 def kubernetes_serve_config(settings: Settings) -> dict[str, Any]:
     """A RayService's ``serveConfigV2``, for the settings its pods read: every replica
-    follows the champions, and every node runs a proxy."""
+    follows the champions, and every node runs a proxy.
+
+    ``AETHER_SERVE_METRICS_PUSH_S`` is refused here: Ray reads it as process
+    environment when a node starts (:func:`~aetheredge.ops.cluster.serve_env`), which
+    the pods' ConfigMap does not set, so the window it allows would go unfilled.
+    """
+    if settings.serve_metrics_push_s is not None:
+        raise ValueError(
+            "AETHER_SERVE_METRICS_PUSH_S does not reach Ray on Kubernetes: set "
+            "RAY_SERVE_HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S and "
+            "RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S in the Ray pods' env, "
+            "and keep AETHER_SERVE_LOOK_BACK_PERIOD_S at least twice Serve's 10-s pushes"
+        )
     return {
         "proxy_location": "EveryNode",
         "http_options": {"host": settings.serve_host, "port": settings.serve_port},

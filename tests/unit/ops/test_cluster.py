@@ -12,7 +12,7 @@ import ray._common.utils
 from pydantic import ValidationError
 
 from aetheredge.ops.cluster import PORTS_FROM, LocalCluster, ephemeral_ports, free_port, serve_env
-from aetheredge.ops.deployment import application
+from aetheredge.ops.deployment import application, kubernetes_serve_config
 from aetheredge.settings import Settings
 
 
@@ -73,3 +73,9 @@ def test_pushes_slower_than_half_the_window_are_refused():
         Settings(serve_look_back_period_s=10)  # Serve's 10-s pushes
     with pytest.raises(ValidationError, match="at most half"):
         Settings(serve_metrics_push_s=20)  # Serve's 30-s window
+
+
+def test_the_manifests_refuse_a_push_interval_they_cannot_carry_to_ray():
+    with pytest.raises(ValueError, match="does not reach Ray on Kubernetes"):
+        kubernetes_serve_config(Settings(serve_look_back_period_s=10, serve_metrics_push_s=2))
+    assert kubernetes_serve_config(Settings(serve_look_back_period_s=20))

@@ -145,7 +145,11 @@ def _shapes_the_serve_config(name: str, base: dict[str, str]) -> bool:
             changed = declared(base | {f"AETHER_{name.upper()}": str(other)})
         except ValueError:  # not a valid value of this setting
             continue
-        if kubernetes_serve_config(changed) != kubernetes_serve_config(declared(base)):
+        try:
+            config = kubernetes_serve_config(changed)
+        except ValueError:  # the manifests refuse it, so the chart must too
+            return True
+        if config != kubernetes_serve_config(declared(base)):
             return True
     return False
 
