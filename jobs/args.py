@@ -1,4 +1,5 @@
-"""What every job's command line shares: the models it works on, and ISO 8601 times."""
+"""What the jobs' command lines share: the models they work on, ISO 8601 times, and the
+name of the training run a retry resumes."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ def job_parser(module: str, doc: str | None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", choices=[*kinds.names(), "all"], required=True)
     return parser
+
+
+def add_run_name(parser: argparse.ArgumentParser) -> None:
+    """``--run-name``, for a job that retrains: what a retry resumes by (on KubeRay, the
+    RayJob's name, which its retries keep)."""
+    parser.add_argument(
+        "--run-name",
+        default=None,
+        help="Ray Train run name (plus '-<model>'): a retry with the same name resumes from "
+        "the run's last checkpoint in AETHER_TRAIN_STORAGE, on the data it started on; "
+        "default: a new run",
+    )
 
 
 def chosen(model: str) -> tuple[ModelKind, ...]:

@@ -35,7 +35,7 @@ from aetheredge.lifecycle import drift, events
 from aetheredge.ops.cluster import connect
 from aetheredge.ops.ray_jobs import RESULT_MARKER, policy_retrain_command, submit_retrain_once
 from aetheredge.settings import Settings
-from jobs.args import chosen, job_parser, when
+from jobs.args import add_run_name, chosen, job_parser, when
 from jobs.retrain import run as retrain_here
 
 log = logging.getLogger("jobs.drift")
@@ -56,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--retrain-rows", type=int, default=None, help="default: AETHER_RETRAIN_ROWS"
     )
     parser.add_argument("--n-estimators", type=int, default=None)
+    add_run_name(parser)  # for --retrain-here
     parser.add_argument(
         "--linger",
         type=float,
@@ -122,7 +123,9 @@ def check(settings: Settings, kind: ModelKind, args: argparse.Namespace, window:
             details = {"trigger": "drift", "drifted": report.drifted, "in": "drift job"}
             events.record(settings, kind, "retrain", None, report.version, details)
             read = RetrainPolicy.of(settings).read(rows=args.retrain_rows)
-            retrained = retrain_here(settings, kind, read, n_estimators=args.n_estimators)
+            retrained = retrain_here(
+                settings, kind, read, n_estimators=args.n_estimators, run_name=args.run_name
+            )
             outcome["retrained_here"] = retrained
             completed = retrained != "failed"
         elif not args.no_retrain:

@@ -30,7 +30,7 @@ from aetheredge.lifecycle.lock import exclusive_retraining
 from aetheredge.ops.ray_jobs import RESULT_MARKER
 from aetheredge.serving.metrics import job_outcome
 from aetheredge.settings import Settings
-from jobs.args import chosen, job_parser, when
+from jobs.args import add_run_name, chosen, job_parser, when
 from train.pipeline import retrain
 
 log = logging.getLogger("jobs.retrain")
@@ -56,12 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--linger", type=float, default=None, help="default: AETHER_METRICS_LINGER_S"
     )
-    parser.add_argument(
-        "--run-name",
-        default=None,
-        help="Ray Train run name (plus '-<model>'): a retry with the same name resumes from "
-        "the run's last checkpoint in AETHER_TRAIN_STORAGE; default: a new run",
-    )
+    add_run_name(parser)
     return parser.parse_args(argv)
 
 

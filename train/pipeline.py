@@ -22,6 +22,7 @@ from aetheredge.models import ForestModel, build_model
 from aetheredge.ops.cluster import connect
 from aetheredge.settings import Settings
 from train.distributed import FitReport, default_workers, fit_distributed
+from train.runs import Inputs, Run
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,9 @@ def retrain(
     The champion (if any) is scored on the challenger's hold-out, so both are judged
     on the same rows (:mod:`aetheredge.lifecycle.gates`). Nothing changes in the registry
     until the challenger is logged, and the alias moves only after a win, so a failure
-    anywhere leaves it untouched.
+    anywhere leaves it untouched. A ``run_name`` names the Ray Train run, so that a
+    retry under it resumes from its checkpoints, on what it started on
+    (:mod:`train.runs`).
     """
     settings = settings or Settings()
     params = params or {}
@@ -91,8 +94,16 @@ def retrain(
         timings[name] = round(now - clock, 3)
         clock = now
 
-    report(f"{kind}: loading {rows:,} rows from {source}")
     connect(settings)
+    run = Run(settings.train_storage_path, f"{run_name or time.strftime('%Y%m%d-%H%M%S')}-{kind}")
+    workers = workers or settings.train_workers or default_workers()
+    inputs = Inputs(source, rows, seed, params, workers, window)
+    if run_name:
+        pinned = run.pin(inputs)
+        if pinned != inputs:
+            report(f"{kind}: resuming run {run.name} on what it started on: {pinned.to_json()}")
+        window, workers = pinned.window, pinned.workers
+    report(f"{kind}: loading {rows:,} rows from {source}")
     data = split(kind, load_frame(kind, source, rows, seed, window, settings))
     evaluated_on = source
     if kinds.get(kind).flag is not None and not data.y_holdout.any():
@@ -104,7 +115,6 @@ def retrain(
         data = replace(data, X_holdout=labelled.X_holdout, y_holdout=labelled.y_holdout)
         evaluated_on = "synthetic"
     lap("load")
-    workers = workers or settings.train_workers or default_workers()
     model = build_model(kind, random_state=seed, **params)
     report(f"{kind}: Ray Train fit of {model.n_estimators} trees on {workers} worker(s)")
     fit = fit_distributed(
@@ -113,7 +123,7 @@ def retrain(
         data.y_train,
         num_workers=workers,
         storage_path=settings.train_storage_path,
-        name=f"{run_name or time.strftime('%Y%m%d-%H%M%S')}-{kind}",
+        name=run.name,
         max_failures=settings.train_max_failures,
         trees_per_round=settings.train_trees_per_round,
         poll_s=settings.train_poll_s,
@@ -160,6 +170,7 @@ def retrain(
         tolerance=settings.promotion_tolerance,
     )
     conclude(registry, candidate, decision, champion_metrics)
+    run.finish()
     lap("register")
     verdict = "promoted to champion" if decision.promoted else "rejected"
     verdict += f" ({decision.reason})"

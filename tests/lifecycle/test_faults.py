@@ -2,6 +2,7 @@
 job that dies or is stopped outright leaves the champion and the registry as they were."""
 
 import time
+from pathlib import Path
 
 import pytest
 from ray.job_submission import JobStatus, JobSubmissionClient
@@ -56,7 +57,7 @@ def test_a_retried_job_resumes_the_fit_its_run_name_names(platform, first_versio
         seed=7,
         workers=2,
         n_estimators=20,
-        run_name=f"retry-{time.time_ns()}",
+        run_name=(run_name := f"retry-{time.time_ns()}"),
     )
     env = ROUNDS | {ENV: "kill@0:1", "AETHER_TRAIN_MAX_FAILURES": "0"}
     _, status, logs = submit_and_wait(settings, dashboard, job, env=env)
@@ -69,6 +70,8 @@ def test_a_retried_job_resumes_the_fit_its_run_name_names(platform, first_versio
     assert summary["fit"] == {"workers": 2, "rounds": 2, "restored_trees": 5, "restarts": 1}
     model = Registry(settings).load("cost", summary["version"]).model
     assert len(model.forest_.estimators_) == 20  # no tree lost, none grown twice
+    run = Path(settings.train_storage_path) / f"{run_name}-cost"
+    assert not run.exists() and not run.parent.joinpath(f"{run.name}.aetheredge.json").exists()
 
 
 def test_a_job_stopped_mid_fit_changes_nothing(platform, first_versions):

@@ -5,7 +5,10 @@ MLflow keeps each version's model as a cloudpickle, which names classes by modul
 the model directories MLflow wrote for one version of each kind at commit b7aaa35,
 before the core moved into role packages, and each one's output on 64 hold-out rows.
 Registered into today's registry as they are, byte for byte, they must load and score
-exactly as they did.
+as they did, to the last bits of a float: numpy picks its kernels by the CPU's vector
+extensions, and on a machine without AVX-512 (numpy found X86_V3, not X86_V4) 6 of the
+64 anomaly scores differed from the file's by one unit in the last place (ULP), with
+the same libraries. Any change to a tree moves a score by far more.
 """
 
 from pathlib import Path
@@ -42,7 +45,7 @@ def test_a_version_pickled_before_the_move_loads_and_serves(settings, kind):
     version = str(register_stored(registry, kind))
     expected = np.load(STORED / f"{kind}-expected.npz")
     loaded = registry.load(kind, version)
-    np.testing.assert_array_equal(loaded.model.output(expected["X"]), expected["output"])
+    np.testing.assert_array_max_ulp(loaded.model.output(expected["X"]), expected["output"], 4)
     runtime = runtime_for(kind, registry)
     assert runtime.load(version) == version
     served = runtime.score(expected["X"].astype(np.float32))

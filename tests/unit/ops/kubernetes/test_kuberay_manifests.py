@@ -3,7 +3,9 @@ KubeRay CRD schemas, operator rules, Ray's Serve config schema, Kubernetes API s
 
 import copy
 import json
-import shlex
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -228,53 +230,95 @@ SCHEDULES = {
 }
 
 
-def _scheduled(objects: list[dict]) -> dict[str, tuple[str, dict]]:
+def _created_by(cron: dict, objects: list[dict], tmp_path: Path) -> dict:
+    """The RayJob a plain CronJob creates: its own script, run by sh with the pod's
+    environment and its ConfigMaps as files, up to the pipe into ``kubectl create``."""
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    (script,) = container["args"]
+    script, pipe = script.rsplit(" | ", 1)
+    assert pipe == "kubectl create -f -"
+    by_name = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap"}
+    for volume in (v for v in pod["volumes"] if "configMap" in v):
+        mount = next(m for m in container["volumeMounts"] if m["name"] == volume["name"])
+        for key, text in by_name[volume["configMap"]["name"]]["data"].items():
+            (tmp_path / key).write_text(text)
+            script = script.replace(f"{mount['mountPath']}/{key}", str(tmp_path / key))
+    env = {"PATH": os.environ["PATH"]}
+    for var in container["env"]:
+        if "value" in var:
+            env[var["name"]] = var["value"]
+        elif ref := var["valueFrom"].get("configMapKeyRef"):
+            data = by_name[ref["name"]]["data"]
+            assert ref["key"] in data or ref.get("optional")
+            env |= {var["name"]: data[ref["key"]]} if ref["key"] in data else {}
+    out = subprocess.run(
+        [*container["command"], script], env=env, capture_output=True, text=True, check=True
+    )
+    return yaml.safe_load(out.stdout)
+
+
+def _scheduled(objects: list[dict], tmp_path: Path) -> dict[str, tuple[str, dict]]:
     """Each schedule's cron expression and the RayJob spec it starts, whichever of
     RayCronJob and plain CronJob runs it."""
     found = {}
     for cron in (o for o in objects if o["kind"] == "RayCronJob"):
         found[cron["metadata"]["name"]] = (cron["spec"]["schedule"], cron["spec"]["jobTemplate"])
-    jobs = next(o for o in objects if o["metadata"]["name"] == "aetheredge-jobs")["data"]
     for plain in (o for o in objects if o["kind"] == "CronJob"):
-        pod = plain["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-        (volume,) = [v for v in pod["volumes"] if "configMap" in v]
-        source = next(o for o in objects if o["metadata"]["name"] == volume["configMap"]["name"])
-        created = yaml.safe_load(source["data"]["rayjob.yaml"])
-        assert created["kind"] == "RayJob"
-        assert "  name: aetheredge-retrain" in source["data"]["rayjob.yaml"].splitlines()
-        env = {e["name"]: e for e in pod["containers"][0]["env"]}
         name = plain["metadata"]["name"]
-        assert env["SCHEDULE"]["value"] == name  # the RayJobs it creates are named for it
-        assert env["ENTRYPOINT"]["valueFrom"]["configMapKeyRef"]["key"] == name
-        spec = created["spec"] | ({"entrypoint": jobs[name]} if name in jobs else {})
-        found[name] = (plain["spec"]["schedule"], spec)
+        created = _created_by(plain, objects, tmp_path)
+        assert created["kind"] == "RayJob"
+        assert created["metadata"] == {"generateName": f"{name}-"}  # named for its schedule
+        found[name] = (plain["spec"]["schedule"], created["spec"])
     return found
 
 
-def test_both_models_are_retrained_and_checked_on_the_settings_schedules(rendered):
+def _as_submitted(entrypoint: str, rayjob: str) -> list[str]:
+    """``entrypoint`` as KubeRay's submitter runs it: the words of a bash command line,
+    with the submitter pod's environment expanded (the RayJob's name, from the label
+    Kubernetes puts on the pods of the submitter Job KubeRay names after it)."""
+    env = {"PATH": os.environ["PATH"], "AETHER_RUN_NAME": rayjob}
+    words = subprocess.run(
+        ["bash", "-c", f"printf '%s\\0' {entrypoint}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return words.stdout.split("\0")[:-1]
+
+
+def test_both_models_are_retrained_and_checked_on_the_settings_schedules(rendered, tmp_path):
     """Retraining and drift checks, each of every model, on the settings' cron: each
     job is the shipped RayJob template (never applied itself: it would retrain at every
-    install), and what each runs parses with its job's own command line."""
+    install), and what each runs parses with its job's own command line, under the
+    RayJob's name as its run name, which a retry of the RayJob keeps."""
     _, objects = rendered
     assert not [o for o in objects if o["kind"] == "RayJob"]
     template = retrain_job(objects)
     assert [str(p) for p in problems([template])] == []
+    (submitter,) = template["spec"]["submitterPodTemplate"]["spec"]["containers"]
+    (named,) = [e for e in submitter["env"] if e["name"] == "AETHER_RUN_NAME"]
+    label = named["valueFrom"]["fieldRef"]["fieldPath"]
+    assert label == "metadata.labels['batch.kubernetes.io/job-name']"
     settings = next(o for o in objects if o["metadata"]["name"] == "aetheredge-settings")["data"]
-    scheduled = _scheduled(objects)
+    scheduled = _scheduled(objects, tmp_path)
     assert sorted(scheduled) == sorted(SCHEDULES)
     for name, (schedule, spec) in scheduled.items():
         assert schedule == settings[SCHEDULES[name]]
         assert {k: v for k, v in spec.items() if k != "entrypoint"} == {
             k: v for k, v in template["spec"].items() if k != "entrypoint"
         }
-    retrain_argv = shlex.split(scheduled["aetheredge-retrain"][1]["entrypoint"])
+    retrain_argv = _as_submitted(scheduled["aetheredge-retrain"][1]["entrypoint"], "nightly-x1")
     assert retrain_argv[:3] == ["python", "-m", RETRAIN_JOB]
     args = retrain.parse_args(retrain_argv[3:])
     assert args.model == "all" and args.source is None and args.rows is None  # the policy's
-    drift_argv = shlex.split(scheduled["aetheredge-drift"][1]["entrypoint"])
+    assert args.run_name == "nightly-x1"
+    drift_argv = _as_submitted(scheduled["aetheredge-drift"][1]["entrypoint"], "drift-x2")
     assert drift_argv[:3] == ["python", "-m", DRIFT_JOB]
     checks = drift.parse_args(drift_argv[3:])
     assert checks.model == "all" and checks.retrain_here  # the RayJob's cluster ends with it
+    assert checks.run_name == "drift-x2"
     policy = declared(settings)
     assert (policy.retrain_source, policy.retrain_days) == ("postgres", 7.0)
 
