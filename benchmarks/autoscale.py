@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import queue
 import tempfile
 import threading
@@ -80,6 +81,7 @@ ENV = {
     "AETHER_SERVE_METRICS_PUSH_S": str(LOOK_BACK_S / 5),
 }
 FULL = MAX_REPLICAS * TARGET  # clients at 100%
+CLIENT_NICE = -10
 AUTOSCALER = ("ray_serve_autoscaling_total_requests", "ray_serve_autoscaling_desired_replicas")
 # (phase, share of FULL, seconds)
 PHASES = [("10%", 0.1, 20.0), ("100%", 1.0, 80.0), ("10% again", 0.1, DOWNSCALE_DELAY_S + 60)]
@@ -103,8 +105,12 @@ def _body(rows: int = 8) -> dict:
     return {"rows": [{k: r[k] for k in keep} for r in frame.to_dict("records")]}
 
 
-def _load(active: Synchronized, stop: EventType, url: str, body: bytes, out: Queue) -> None:
-    """The clients, in a process of their own; their answers go to ``out`` at the end."""
+def _load(
+    active: Synchronized, stop: EventType, url: str, body: bytes, out: Queue, nice: int
+) -> None:
+    """The clients, in a process of their own at niceness ``nice``; their answers go to
+    ``out`` at the end."""
+    os.setpriority(os.PRIO_PROCESS, 0, nice)
     out.put(asyncio.run(_clients(active, stop, url, body)))
 
 
@@ -184,13 +190,14 @@ def _champion(nodes: NodeCluster) -> str:
     return job_result(logs)["version"]
 
 
-def _run(nodes: NodeCluster) -> tuple[Timeline, list[float]]:
-    """The load in its phases; the timeline and each phase's start."""
+def _run(nodes: NodeCluster, nice: int) -> tuple[Timeline, list[float]]:
+    """The load in its phases, from clients at niceness ``nice``; the timeline and each
+    phase's start."""
     line, spawn = Timeline(), multiprocessing.get_context("spawn")
     active, stop, out = spawn.Value("i", 0), spawn.Event(), spawn.Queue()
     body = json.dumps(_body()).encode()
     clients = spawn.Process(
-        target=_load, args=(active, stop, nodes.ingress(HEAD), body, out), daemon=True
+        target=_load, args=(active, stop, nodes.ingress(HEAD), body, out, nice), daemon=True
     )
     poller = threading.Thread(target=_poll, args=(line, nodes), daemon=True)
     clients.start()
@@ -285,7 +292,13 @@ def _report(line: Timeline, starts: list[float], out: Path) -> dict:
     held = all(n >= MAX_REPLICAS for t, n in polls if at_max is not None and at_max <= t < down)
     spread = {n for t, c in line.replicas if up <= t < down for n, k in c.items() if k}
     failed = sum(1 for a in line.answers if not a[2])
+    counted = [n for t, n, _ in line.autoscaler if at_max is not None and at_max <= t < down]
     results = {
+        "autoscaler_in_flight_at_max": {
+            "min": min(counted, default=None),
+            "mean": float(np.mean(counted)) if counted else None,
+            "polls": len(counted),
+        },
         "seconds_to_max_replicas": None if at_max is None else at_max - up,
         "worker_nodes_with_replicas": sorted(spread),
         "seconds_to_min_replicas": None if at_min is None else at_min - down,
@@ -330,7 +343,14 @@ def _plot(series: list[tuple], starts: list[float], out: Path) -> None:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--client-nice",
+        type=int,
+        default=CLIENT_NICE,
+        help=f"the clients' niceness (default {CLIENT_NICE}; 0: as the cluster's processes)",
+    )
+    args = parser.parse_args()
     if reason := NodeCluster.missing():
         raise SystemExit(f"autoscale benchmark: {reason}")
     settings = Settings(database_schema=f"autoscale_{uuid.uuid4().hex[:12]}")
@@ -347,13 +367,16 @@ def main() -> None:
                 headers=nodes.headers,
                 ingress=nodes.ingress(HEAD),
             )
-            line, starts = _run(nodes)
+            line, starts = _run(nodes, args.client_nice)
         finally:
             nodes.stop()
             asyncio.run(drop_schema(settings))
     RESULTS.mkdir(exist_ok=True)
     results = _report(line, starts, RESULTS / f"autoscale-{time.strftime('%Y%m%d-%H%M%S')}.png")
-    save("autoscale", {"version": version, "env": ENV, "phases": PHASES, **results})
+    print("the Scorer's requests in flight as its autoscaler counted them, at max replicas:")
+    print(f"  {results['autoscaler_in_flight_at_max']} of {FULL} sent")
+    run = {"version": version, "env": ENV, "phases": PHASES, "client_nice": args.client_nice}
+    save("autoscale", run | results)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,11 @@ so the calling process's own Ray settings stay untouched.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -38,6 +40,8 @@ from aetheredge.ops.nodes.network import Network, kill_namespace
 from aetheredge.ops.nodes.pod import HOME, Pod
 from aetheredge.ops.nodes.services import Service
 from aetheredge.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 GCS_PORT = 6380  # inside the pods' own network: free on every one
 DASHBOARD_PORT = 8265
@@ -225,10 +229,42 @@ class NodeCluster:
         self.train_storage.mkdir(exist_ok=True)
         return [Path.cwd(), Path(sys.prefix), Path(sys.base_prefix), self.train_storage]
 
-    def start_node(self, name: str, timeout_s: float = 180.0) -> Pod:
-        """Start (or restart, on a fresh disk) node ``name`` and wait until Ray runs it."""
+    def start_node(self, name: str, timeout_s: float = 180.0, restarts: int = 2) -> Pod:
+        """Start (or restart, on a fresh disk) node ``name`` and wait until Ray runs it.
+
+        When ``ray start`` exits before the node is up, the node starts again on a fresh
+        disk, up to ``restarts`` times, as Kubernetes replaces a Ray pod whose container
+        failed; each failed attempt's log is kept beside the node's disk. On 2 shared
+        cores a head restarted under load has seen its raylet abort: the dashboard
+        agent had not written its port within the raylet's fixed 15 s.
+        """
         if name not in self.network.hosts:
             self.network.add_host(name)
+        deadline, failures = time.monotonic() + timeout_s, 0
+        while True:
+            pod, proc, log = self._launch(name)
+            while RAY_READY not in log.read_text(errors="replace"):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"node {name} did not start in {timeout_s:.0f} s; see {log}")
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.5)
+            else:
+                if name == HEAD:
+                    self._wait_for_dashboard(deadline)
+                    self._wait_for_job_agent(deadline)
+                return pod
+            kill_namespace(self.network.namespace(name))  # what the failed start left
+            failures += 1
+            failed = log.parent.with_name(f"{name}.failed-{failures}.log")
+            shutil.move(log, failed)
+            reason = f"node {name}: ray start exited {proc.returncode}; see {failed}"
+            if failures > restarts:
+                raise RuntimeError(reason)
+            logger.warning("%s; starting it again", reason)
+
+    def _launch(self, name: str) -> tuple[Pod, subprocess.Popen[bytes], Path]:
+        """Node ``name``'s pod on a fresh disk, running ``ray start``; its log."""
         disk = Path(self.root) / "nodes" / name
         pod = Pod.start(
             name, self.network.namespace(name), self.network.address(name), disk, self.keep()
@@ -248,16 +284,7 @@ class NodeCluster:
             metrics_port=METRICS_PORT,
         )
         log = disk / "ray.log"
-        proc = pod.run(command, self.env, log, Path.cwd())
-        deadline = time.monotonic() + timeout_s
-        while RAY_READY not in log.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"node {name} did not start; see {log}")
-            time.sleep(0.5)
-        if head:
-            self._wait_for_dashboard(deadline)
-            self._wait_for_job_agent(deadline)
-        return pod
+        return pod, pod.run(command, self.env, log, Path.cwd()), log
 
     def _wait_for_job_agent(self, deadline: float) -> None:
         """Wait, from inside the head (whose environment holds the token the GCS asks
