@@ -152,7 +152,7 @@ def retrain(
             "seed": seed,
             "workers": workers,
             "evaluated_on": evaluated_on,
-            **({"since": str(window.since), "until": str(window.until)} if window else {}),
+            **(window.bounds() if window else {}),
         },
         metrics=metrics,
         sample=data.X_holdout[:2000],
@@ -170,7 +170,10 @@ def retrain(
         tolerance=settings.promotion_tolerance,
     )
     conclude(registry, candidate, decision, champion_metrics)
-    run.finish()
+    try:
+        run.finish()
+    except OSError as exc:  # the version is registered: a storage hiccup must not undo that
+        report(f"{kind}: run {run.name}'s checkpoints stay in the training storage: {exc}")
     lap("register")
     verdict = "promoted to champion" if decision.promoted else "rejected"
     verdict += f" ({decision.reason})"

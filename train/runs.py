@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
 from typing import Any
 
 import pyarrow.fs as pafs
@@ -51,16 +50,14 @@ class Inputs:
     window: Window | None = None
 
     def to_json(self) -> str:
-        fields = asdict(self) | {"window": None}
-        if self.window:
-            fields["window"] = [self.window.since.isoformat(), self.window.until.isoformat()]
+        fields = asdict(self) | {"window": self.window and self.window.bounds()}
         return json.dumps(fields, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Inputs:
         fields = json.loads(text)
         if bounds := fields.pop("window"):
-            fields["window"] = Window(*(datetime.fromisoformat(b) for b in bounds))
+            fields["window"] = Window.of(bounds)
         return cls(**fields)
 
 

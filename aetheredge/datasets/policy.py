@@ -27,6 +27,15 @@ class Window:
         end = until or datetime.now(UTC)
         return cls(end - timedelta(days=days), end)
 
+    def bounds(self) -> dict[str, str]:
+        """``since`` and ``until`` in ISO 8601, as run records and MLflow keep them."""
+        return {"since": self.since.isoformat(), "until": self.until.isoformat()}
+
+    @classmethod
+    def of(cls, bounds: dict[str, str]) -> Window:
+        """The window whose :meth:`bounds` these are."""
+        return cls(datetime.fromisoformat(bounds["since"]), datetime.fromisoformat(bounds["until"]))
+
 
 @dataclass(frozen=True)
 class Read:

@@ -13,6 +13,7 @@ from aetheredge.ops.deployment import deploy
 from aetheredge.ops.ray_jobs import job_result, retrain_command, submit_and_wait
 from tests.support.rows import GOOD_METRICS, GOOD_USAGE
 from train.pipeline import retrain
+from train.runs import Run
 
 pytestmark = pytest.mark.integration
 
@@ -125,6 +126,29 @@ def test_worse_challenger_is_registered_but_not_promoted(platform, first_version
     run = registry.client.get_run(result.candidate.run_id)
     assert run.data.tags["aetheredge.decision"] == "rejected"
     assert "champion_holdout_mae" in run.data.metrics
+
+
+def test_a_registered_version_stays_when_its_checkpoints_cannot_be_deleted(
+    platform, first_versions, monkeypatch: pytest.MonkeyPatch
+):
+    def read_only(run: Run) -> None:
+        raise PermissionError(f"read-only storage: {run.name}")
+
+    monkeypatch.setattr(Run, "finish", read_only)
+    lines: list[str] = []
+    result = retrain(
+        "cost",
+        rows=3_000,
+        seed=6,
+        workers=1,
+        params={"n_estimators": 1},
+        settings=platform[0],
+        report=lines.append,
+    )
+    registry = Registry(platform[0])
+    registered = registry.client.get_model_version(registry.name("cost"), result.candidate.version)
+    assert registered.run_id == result.candidate.run_id
+    assert any("checkpoints stay in the training storage: read-only" in line for line in lines)
 
 
 def test_failed_job_exits_nonzero_and_leaves_the_champion(platform, first_versions):

@@ -22,7 +22,7 @@ from tests.support.nodes import (
     running_replicas,
     train_worker_nodes,
 )
-from tests.support.steady import Answer, SteadyLoad, anomaly_body
+from tests.support.steady import Answer, SteadyLoad, anomaly_body, half_capacity
 from train.faults import ENV
 
 ERROR_BUDGET = 0.001  # failed requests per request while a node is down
@@ -123,7 +123,9 @@ def test_replicas_serve_through_an_mlflow_restart_and_swap_once_it_is_back(nodes
     before, after = _champion(nodes), _other_version(nodes)
     poll = settings.model_poll_s
     client = ServiceClient.from_settings(settings, nodes.ingress(HEAD))
-    with SteadyLoad(client, "/v1/anomaly/score", anomaly_body(8, seed=52)) as load:
+    body = anomaly_body(8, seed=52)
+    rate = half_capacity(client, "/v1/anomaly/score", body)
+    with SteadyLoad(client, "/v1/anomaly/score", body, rate=rate) as load:
         time.sleep(2)
         stopped_at = time.time()
         server.stop()
@@ -158,7 +160,9 @@ def test_the_head_lost_and_restarted_recovers_the_cluster_and_serve(nodes, serve
     job, _ = _stalled_job(nodes, f"head-lost-{time.time_ns()}")
     worker = nodes.node_of(replicas[0]["node_ip"])
     client = ServiceClient.from_settings(nodes.settings, nodes.ingress(worker))
-    with SteadyLoad(client, "/v1/anomaly/score", anomaly_body(8, seed=53)) as load:
+    body = anomaly_body(8, seed=53)
+    rate = half_capacity(client, "/v1/anomaly/score", body)
+    with SteadyLoad(client, "/v1/anomaly/score", body, rate=rate) as load:
         time.sleep(3)
         killed_at = time.time()
         nodes.kill(HEAD)

@@ -8,7 +8,7 @@ import pytest
 import ray
 from ray.serve._private.constants import SERVE_CONTROLLER_NAME, SERVE_NAMESPACE
 
-from tests.support.steady import SteadyLoad, anomaly_body
+from tests.support.steady import SteadyLoad, anomaly_body, half_capacity
 
 pytestmark = pytest.mark.integration
 ERROR_BUDGET = 0.001  # at most one failed request in a thousand across a replica kill
@@ -21,10 +21,7 @@ def test_a_replica_killed_under_load_costs_almost_nothing(stack):
     10 s. (The replacement itself takes longer to start; the survivor carries the load.)"""
     victim, survivor = stack.wait_for_replicas(2)
     body = anomaly_body(8, seed=31)
-    with SteadyLoad(stack.client, "/v1/anomaly/score", body, clients=4) as probe:
-        time.sleep(4)
-    capacity = probe.served(probe.answers[0].at + 1, probe.answers[-1].at)
-    offered = capacity / 2
+    offered = half_capacity(stack.client, "/v1/anomaly/score", body, clients=4)
     with SteadyLoad(stack.client, "/v1/anomaly/score", body, clients=4, rate=offered) as load:
         time.sleep(5)
         killed_at = time.time()
@@ -33,7 +30,7 @@ def test_a_replica_killed_under_load_costs_almost_nothing(stack):
     failed = load.failures()
     served = [load.served(killed_at + s, killed_at + s + 1) for s in range(int(RECOVERY_S) + 5)]
     print(
-        f"replica kill: {len(failed)}/{len(load.answers)} failed; capacity {capacity:.0f} rps, "
+        f"replica kill: {len(failed)}/{len(load.answers)} failed; capacity {2 * offered:.0f} rps, "
         f"offered {offered:.0f}, served per second after: {[round(r) for r in served]}"
     )
     assert len(failed) <= ERROR_BUDGET * len(load.answers), failed[:5]

@@ -107,3 +107,17 @@ class SteadyLoad:
 
     def versions_between(self, start: float, stop: float) -> set[str | None]:
         return {a.version for a in self.answers if start < a.at <= stop}
+
+
+def half_capacity(
+    client: ServiceClient, path: str, body: dict[str, Any], clients: int = 2, probe_s: float = 4.0
+) -> float:
+    """Half the answers a second ``clients`` back-to-back clients get (after the first
+    second): the load a failure test offers, as the soak does, so that what it counts is
+    the failure's doing, not a saturated machine's. On one machine the load and the
+    restarting component share the cores, which on Kubernetes they do not: back to
+    back, the load slowed a restarted head's dashboard agent 4.5-fold (1.1 s idle,
+    4.6 to 5.8 s) toward the raylet's fixed 15 s, and on a slower machine past it."""
+    with SteadyLoad(client, path, body, clients=clients) as probe:
+        time.sleep(probe_s)
+    return probe.served(probe.answers[0].at + 1, probe.answers[-1].at) / 2

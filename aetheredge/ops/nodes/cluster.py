@@ -240,28 +240,19 @@ class NodeCluster:
         """
         if name not in self.network.hosts:
             self.network.add_host(name)
-        deadline, failures = time.monotonic() + timeout_s, 0
-        while True:
+        deadline = time.monotonic() + timeout_s
+        for attempt in range(1, restarts + 2):
             pod, proc, log = self._launch(name)
-            while RAY_READY not in log.read_text(errors="replace"):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"node {name} did not start in {timeout_s:.0f} s; see {log}")
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.5)
-            else:
+            if _came_up(name, proc, log, deadline, timeout_s):
                 if name == HEAD:
                     self._wait_for_dashboard(deadline)
                     self._wait_for_job_agent(deadline)
                 return pod
             kill_namespace(self.network.namespace(name))  # what the failed start left
-            failures += 1
-            failed = log.parent.with_name(f"{name}.failed-{failures}.log")
-            shutil.move(log, failed)
+            failed = shutil.move(log, log.parent.with_name(f"{name}.failed-{attempt}.log"))
             reason = f"node {name}: ray start exited {proc.returncode}; see {failed}"
-            if failures > restarts:
-                raise RuntimeError(reason)
-            logger.warning("%s; starting it again", reason)
+            logger.warning("%s", reason)
+        raise RuntimeError(f"{reason}, and {restarts} restarts failed as well")
 
     def _launch(self, name: str) -> tuple[Pod, subprocess.Popen[bytes], Path]:
         """Node ``name``'s pod on a fresh disk, running ``ray start``; its log."""
@@ -355,6 +346,20 @@ class NodeCluster:
         state["services"] = {k: Service(**v) for k, v in state["services"].items()}
         state["pods"] = {k: Pod(**v) for k, v in state["pods"].items()}
         return cls(**state)
+
+
+def _came_up(
+    name: str, proc: subprocess.Popen[bytes], log: Path, deadline: float, timeout_s: float
+) -> bool:
+    """Whether ``ray start`` (``proc``, writing ``log``) brought node ``name`` up; False
+    when it exited first."""
+    while RAY_READY not in log.read_text(errors="replace"):
+        if proc.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"node {name} did not start in {timeout_s:.0f} s; see {log}")
+        time.sleep(0.5)
+    return True
 
 
 def _private(path: Path, text: str) -> None:

@@ -4,7 +4,10 @@ autoscaler gets the window and metric pushes the settings ask for."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from pydantic import ValidationError
 from aetheredge.ops.cluster import PORTS_FROM, LocalCluster, ephemeral_ports, free_port, serve_env
 from aetheredge.ops.deployment import application, kubernetes_serve_config
 from aetheredge.settings import Settings
+from aetheredge.settings.groups import SERVE_LOOK_BACK_S, SERVE_METRICS_PUSH_S
 
 
 @pytest.fixture
@@ -66,6 +70,24 @@ def test_the_autoscaler_gets_its_window_and_the_pushes_that_fill_it():
         "look_back_period_s" not in application(unset, {})["deployments"][0]["autoscaling_config"]
     )
     assert not any("PUSH_INTERVAL" in name for name in serve_env(unset))
+
+
+def test_the_refusal_compares_with_serves_own_defaults():
+    """The settings judge an unset window or push interval by Serve's own defaults."""
+    probe = (
+        "from ray.serve.config import AutoscalingConfig\n"
+        "from ray.serve._private import constants as c\n"
+        "print(AutoscalingConfig().look_back_period_s)\n"
+        "print(c.RAY_SERVE_HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S)\n"
+        "print(c.RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_SERVE_")}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    window, handle, replica = map(float, out)
+    assert window == SERVE_LOOK_BACK_S
+    assert handle == replica == SERVE_METRICS_PUSH_S
 
 
 def test_pushes_slower_than_half_the_window_are_refused():
