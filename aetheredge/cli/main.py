@@ -410,29 +410,49 @@ app.add_typer(ingest_app, name="ingest")
 
 @ingest_app.command(name="focus")
 def ingest_focus(
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or Parquet")],
+    path: Annotated[
+        Path, typer.Argument(exists=True, help="CSV, gzip CSV or Parquet, or a folder of parts")
+    ],
+    focus_version: Annotated[
+        str | None,
+        typer.Option(help="The export's FOCUS version (its metadata's FocusVersion)"),
+    ] = None,
 ) -> None:
-    """Load a FOCUS 1.x cost-and-usage export into cost_usage (one row per workload-day)."""
+    """Load a FOCUS 1.0, 1.1 or 1.2 export into cost_usage (one row per workload-day)."""
     import asyncio
 
-    from aetheredge.ingest.focus import convert, read_export, store
-    from aetheredge.stores.postgres import UNAVAILABLE
+    from aetheredge.ingest.focus import FocusError, convert, read_export, store
+    from aetheredge.stores.postgres import UNAVAILABLE, DatabaseUnavailableError
 
     settings = Settings()
-    with console.status(f"reading {path.name}"):
-        load = convert(read_export(path))
     try:
-        new = asyncio.run(store(settings, load))
-    except UNAVAILABLE as exc:
-        console.print(f"[red]✗ PostgreSQL at {redacted(settings.database_url)}: {exc}[/]")
+        with console.status(f"reading {path.name}"):
+            load = convert(read_export(path), focus_version)
+    except FocusError as exc:
+        console.print(f"✗ {path.name}: {exc}", style="red", markup=False)
         raise typer.Exit(1) from exc
-    console.print(
-        f"{load.charges:,} charges → {len(load.frame):,} workload-days: {new:,} new, "
-        f"{len(load.frame) - new:,} already stored"
-    )
     for reason, count in load.skipped.items():
         if count:
             console.print(f"  skipped {count:,} charges: {reason}")
+    if load.frame.empty:
+        console.print(f"✗ {path.name}: no charge could be used; nothing stored", style="red")
+        raise typer.Exit(1)
+    try:
+        new = asyncio.run(store(settings, load))
+    except (DatabaseUnavailableError, *UNAVAILABLE) as exc:
+        console.print(f"[red]✗ PostgreSQL at {redacted(settings.database_url)}: {exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"FOCUS {load.version}: {load.charges:,} charges → {len(load.frame):,} workload-days: "
+        f"{new:,} new, {len(load.frame) - new:,} already stored"
+    )
+    if unmeasured := sum(load.unmeasured.values()):
+        units = ", ".join(f"{u or '(none)'} ${c:,.2f}" for u, c in load.unmeasured.most_common(5))
+        console.print(
+            f"  {unmeasured / load.cost:.0%} of the stored cost is on charges whose unit gives "
+            f"no usage the model reads: {units}",
+            markup=False,
+        )
 
 
 @ingest_app.command(name="telemetry")

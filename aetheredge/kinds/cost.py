@@ -3,7 +3,7 @@
 Rows are one workload's usage over one billing period: six numeric usage measures and
 three categoricals, one-hot encoded in the order their values are listed here. Inputs
 and the billed cost are the ``cost_usage`` table (FOCUS bills land there,
-:mod:`aetheredge.ingest.focus`).
+:mod:`aetheredge.ingest.focus.days`).
 """
 
 from __future__ import annotations
