@@ -417,42 +417,55 @@ def ingest_focus(
         str | None,
         typer.Option(help="The export's FOCUS version (its metadata's FocusVersion)"),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the reconciliation report as JSON")
+    ] = False,
 ) -> None:
-    """Load a FOCUS 1.0, 1.1 or 1.2 export into cost_usage (one row per workload-day)."""
+    """Store a FOCUS 1.0, 1.1 or 1.2 export, replacing the billing periods it restates,
+    and reconcile it to the cent; its usage becomes cost_usage's workload-days."""
     import asyncio
 
-    from aetheredge.ingest.focus import FocusError, convert, read_export, store
+    from aetheredge.cli.focus import print_reconciliation
+    from aetheredge.ingest.focus import FocusError, convert, read, read_export, reconcile, store
     from aetheredge.stores.postgres import UNAVAILABLE, DatabaseUnavailableError
 
     settings = Settings()
     try:
         with console.status(f"reading {path.name}"):
-            load = convert(read_export(path), focus_version)
+            charges = read(read_export(path), focus_version)
     except FocusError as exc:
         console.print(f"✗ {path.name}: {exc}", style="red", markup=False)
         raise typer.Exit(1) from exc
-    for reason, count in load.skipped.items():
-        if count:
-            console.print(f"  skipped {count:,} charges: {reason}")
-    if load.frame.empty:
-        console.print(f"✗ {path.name}: no charge could be used; nothing stored", style="red")
-        raise typer.Exit(1)
-    try:
-        new = asyncio.run(store(settings, load))
-    except (DatabaseUnavailableError, *UNAVAILABLE) as exc:
-        console.print(f"[red]✗ PostgreSQL at {redacted(settings.database_url)}: {exc}[/]")
-        raise typer.Exit(1) from exc
-    console.print(
-        f"FOCUS {load.version}: {load.charges:,} charges → {len(load.frame):,} workload-days: "
-        f"{new:,} new, {len(load.frame) - new:,} already stored"
-    )
-    if unmeasured := sum(load.unmeasured.values()):
-        units = ", ".join(f"{u or '(none)'} ${c:,.2f}" for u, c in load.unmeasured.most_common(5))
-        console.print(
-            f"  {unmeasured / load.cost:.0%} of the stored cost is on charges whose unit gives "
-            f"no usage the model reads: {units}",
-            markup=False,
+    load, report = convert(charges), reconcile(charges)
+    share = report["excluded_share"]
+    failure = None
+    if not charges.stored.any():
+        failure = "no charge could be read; nothing stored"
+    elif share > settings.focus_max_excluded_share:
+        failure = (
+            f"rows that cannot be read hold {share:.2%} of the BilledCost, more than "
+            f"AETHER_FOCUS_MAX_EXCLUDED_SHARE ({settings.focus_max_excluded_share:.2%}); "
+            "nothing stored"
         )
+    if failure is None:
+        try:
+            stored = asyncio.run(store(settings, charges, load))
+        except (DatabaseUnavailableError, *UNAVAILABLE) as exc:
+            failure = f"PostgreSQL at {redacted(settings.database_url)}: {exc}"
+        else:
+            report["restatement"] = {"replaced_charges": stored.replaced, "charges": stored.charges}
+            report["training"] = {
+                "workload_days": stored.workload_days,
+                "not_learnt_from": {k: v for k, v in load.skipped.items() if v},
+                "cost_without_usage_by_unit": dict(load.unmeasured),
+            }
+    if as_json:
+        print(json.dumps(report | ({"error": failure} if failure else {}), indent=2))
+    else:
+        print_reconciliation(console, report)
+    if failure:
+        console.print(f"✗ {path.name}: {failure}", style="red", markup=False)
+        raise typer.Exit(1)
 
 
 @ingest_app.command(name="telemetry")

@@ -310,6 +310,13 @@ class IngestSettings(BaseModel):
     ingest_max_body_bytes: int = Field(
         default=128 * 1024**2, ge=1024, description="Larger ingest bodies get 413."
     )
+    focus_max_excluded_share: float = Field(
+        default=0.001,
+        ge=0.0,
+        le=1.0,
+        description="A FOCUS ingest fails when rows it cannot read hold more of the "
+        "export's absolute BilledCost than this.",
+    )
 
 
 class LifecycleSettings(BaseModel):

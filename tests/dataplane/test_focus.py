@@ -1,13 +1,14 @@
 """FOCUS exports into cost_usage: units sorted, days summed, the unusable counted."""
 
 import asyncio
+import json
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from aetheredge.cli.main import app
-from aetheredge.ingest.focus import convert, store
+from aetheredge.ingest.focus import Stored, convert, read, store
 from aetheredge.stores.postgres import connect
 from tests.support.focus import charge, export
 
@@ -81,7 +82,7 @@ def _export() -> pd.DataFrame:
 
 
 def test_charges_become_one_row_per_workload_day():
-    load = convert(_export())
+    load = convert(read(_export()))
     frame = load.frame.set_index("workload_id")
     assert sorted(frame.index) == ["acct-1/API Gateway", "bucket-1", "g-1", "i-1", "nat-1"]
     vm = frame.loc["i-1"]
@@ -96,32 +97,77 @@ def test_charges_become_one_row_per_workload_day():
     assert sum(load.skipped.values()) == 3 and load.charges == 10
 
 
-def test_loading_twice_stores_once(db_settings):
-    async def scenario():
-        load = convert(_export())
-        first, again = await store(db_settings, load), await store(db_settings, load)
-        conn = await connect(db_settings)
-        row = await conn.fetchrow("SELECT * FROM cost_usage WHERE workload_id = 'i-1'")
+async def _totals(settings, account: str) -> tuple[dict, float]:
+    """The stored charges of billing ``account`` (billed cost and count) by provider
+    and billing month, and the cost of their workload-days."""
+    conn = await connect(settings)
+    try:
+        charges = await conn.fetch(
+            "SELECT provider, billing_period_start, sum(billed_cost) AS billed, count(*) AS n "
+            "FROM focus_charges WHERE billing_account_id = $1 GROUP BY 1, 2",
+            account,
+        )
+        days = await conn.fetchval(
+            "SELECT sum(cost_usd) FROM cost_usage WHERE billing_scope LIKE $1", f"%|{account}|%"
+        )
+    finally:
         await conn.close()
-        return first, again, row
+    by = {
+        (r["provider"], r["billing_period_start"].month): (float(r["billed"]), r["n"])
+        for r in charges
+    }
+    return by, float(days or 0.0)
 
-    first, again, row = asyncio.run(scenario())
-    assert (first, again) == (5, 0)
-    assert row["vcpu_hours"] == 8.0 and row["source"] == "focus"
-    assert row["period_start"].isoformat() == "2026-08-01T00:00:00+00:00"
+
+def _store(settings, frame) -> Stored:
+    charges = read(frame)
+    return asyncio.run(store(settings, charges, convert(charges)))
 
 
-def test_the_cli_loads_a_parquet_export(db_settings, tmp_path, monkeypatch):
-    path = tmp_path / "bill.parquet"
-    _export().assign(ResourceId=lambda f: f["ResourceId"] + "-cli", SubAccountId="cli").to_parquet(
-        path
+def test_storing_twice_changes_nothing_and_a_restated_period_replaces_its_charges(db_settings):
+    july = charge(
+        ResourceId="vm-7",
+        BillingPeriodStart="2026-07-01T00:00:00Z",
+        BillingPeriodEnd="2026-08-01T00:00:00Z",
+        ChargePeriodStart="2026-07-31T10:00:00Z",
+        ChargePeriodEnd="2026-07-31T11:00:00Z",
+        BilledCost=0.7,
+        BillingAccountId="restated",
     )
-    monkeypatch.setenv("AETHER_DATABASE_URL", db_settings.database_url)
-    monkeypatch.setenv("AETHER_DATABASE_SCHEMA", db_settings.database_schema)
-    result = CliRunner().invoke(app, ["ingest", "focus", str(path)])
+    first = _export().assign(BillingAccountId="restated")
+    stored = _store(db_settings, export(*first.to_dict("records"), july))
+    before = asyncio.run(_totals(db_settings, "restated"))
+    again = _store(db_settings, export(*first.to_dict("records"), july))
+    assert asyncio.run(_totals(db_settings, "restated")) == before  # the same file changes nothing
+    assert again.replaced == stored.charges == 11
+    # August restated: the VM's day costs twice as much, the NAT charge is gone
+    restated = first[first["ResourceId"] != "nat-1"].copy()
+    restated.loc[restated["ResourceId"] == "i-1", "BilledCost"] *= 2
+    _store(db_settings, restated)
+    by, days = asyncio.run(_totals(db_settings, "restated"))
+    august = read(restated).frame
+    assert by[("AWS", 8)] == (pytest.approx(august["BilledCost"].sum()), len(august))
+    assert by[("AWS", 7)] == (pytest.approx(0.7), 1)  # another billing period: untouched
+    assert days == pytest.approx(convert(read(restated)).cost + 0.7)
+
+
+def test_the_cli_stores_a_parquet_export_and_reconciles_it_as_json(
+    db_settings, tmp_path, monkeypatch
+):
+    path = tmp_path / "bill.parquet"
+    bill = _export().assign(BillingAccountId="cli", SubAccountId="cli")
+    bill.assign(ResourceId=bill["ResourceId"] + "-cli").to_parquet(path)
+    result = _ingest(path, db_settings, monkeypatch)
     assert result.exit_code == 0, result.output
-    assert "10 charges → 5 workload-days: 5 new" in result.output
-    assert "skipped 1 charges: billed in a currency other than USD" in result.output
+    said = " ".join(result.output.split())
+    assert "stored 10 charges, replacing 0 of the billing periods they restate" in said
+    assert "5 workload-days" in said
+    assert "the model does not learn from 1 charges: billed in a currency other than USD" in said
+    result = _ingest(path, db_settings, monkeypatch, "--json")
+    report = json.loads(result.output)
+    assert report["restatement"] == {"replaced_charges": 10, "charges": 10}
+    assert report["stored"]["BilledCost"] == pytest.approx(report["file"]["BilledCost"])
+    assert report["excluded"]["rows"] == 0
 
 
 def _ingest(path, settings, monkeypatch, *options: str, schema: str | None = None):
@@ -136,7 +182,16 @@ def _ingest(path, settings, monkeypatch, *options: str, schema: str | None = Non
         (pd.DataFrame({"ChargeType": ["Usage"], "AmortizedCost": [1.0]}), (), "FOCUS 0.5 export"),
         (export(charge()).drop(columns=["ChargeCategory"]), (), "lacks the mandatory"),
         (export(charge()), ("--focus-version", "2.0"), "FOCUS 2.0 is not read here"),
-        (export(charge(BillingCurrency="EUR")), (), "no charge could be used"),
+        (export(charge(ChargeCategory="Refund")), (), "no charge could be read; nothing stored"),
+        (
+            export(
+                charge(BilledCost=1.0),
+                charge(BilledCost="n/a"),
+                charge(BilledCost=9.0, ChargePeriodStart="?"),
+            ),
+            (),
+            "rows that cannot be read hold 90.00% of the BilledCost, more than",
+        ),
     ],
 )
 def test_a_bad_export_is_one_line_and_a_failure(
@@ -166,6 +221,6 @@ def test_the_cli_says_how_much_cost_no_usage_explains(db_settings, tmp_path, mon
     export(*rows).to_csv(path, index=False)
     result = _ingest(path, db_settings, monkeypatch)
     assert result.exit_code == 0, result.output
-    assert "FOCUS 1.2: 2 charges → 2 workload-days" in result.output
     said = " ".join(result.output.split())
-    assert "50% of the stored cost is on charges whose unit gives no usage" in said
+    assert "stored 2 charges" in said and "2 workload-days" in said
+    assert "50% of the stored usage cost is on charges whose unit gives no usage" in said

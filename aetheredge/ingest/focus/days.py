@@ -1,32 +1,25 @@
-"""FOCUS exports into ``cost_usage``: one training row per workload and UTC day.
+"""Stored FOCUS charges into ``cost_usage``: one training row per workload and UTC day.
 
-Each export row is one charge: ``BilledCost`` in ``BillingCurrency`` over
-``[ChargePeriodStart, ChargePeriodEnd)``. This module checks the file against its FOCUS
-version (:mod:`~aetheredge.ingest.focus.spec`), keeps the usage charges in USD in the
-cost model's regions, turns each charge's quantity into the model's usage columns
-(:mod:`~aetheredge.ingest.focus.usage`), and sums them per workload (``ResourceId``;
-``SubAccountId/ServiceName`` when a charge names no resource) and UTC day. Rows it
-leaves out are counted by reason, and the cost of usage charges whose unit gives no
-usage is reported by unit, never silently dropped. Loading is idempotent: a
-workload-day already stored is left as it is.
+Each charge is ``BilledCost`` in ``BillingCurrency`` over ``[ChargePeriodStart,
+ChargePeriodEnd)``. Of the stored charges (:mod:`~aetheredge.ingest.focus.charges`),
+this module keeps the usage charges in USD in the cost model's regions, turns each
+one's quantity into the model's usage columns (:mod:`~aetheredge.ingest.focus.usage`),
+and sums them per workload (``ResourceId``; ``SubAccountId/ServiceName`` when a charge
+names no resource) and UTC day. The charges the model does not learn from are counted
+by reason, and the cost of usage charges whose unit gives no usage is reported by unit.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
-from aetheredge.ingest.focus import spec
+from aetheredge.ingest.focus.charges import Charges
 from aetheredge.ingest.focus.usage import DIRECTION_COLUMNS, Facts, direction, per_unit, unit_of
 from aetheredge.kinds.cost import COST_CATEGORICAL, COST_NUMERIC, COST_TARGET, REGIONS
-from aetheredge.settings import Settings
-from aetheredge.stores.postgres.writer import Database
 
 COLUMNS = (
     "period_start",
@@ -35,20 +28,20 @@ COLUMNS = (
     *(c.name for c in COST_CATEGORICAL),
     COST_TARGET.name,
     "source",
+    "billing_scope",
 )
 USAGE = [f.name for f in COST_NUMERIC]
 PRICING = {"Standard": "on-demand", "Dynamic": "spot", "Committed": "reserved"}
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 
 @dataclass
 class FocusLoad:
-    """Training rows built from an export of FOCUS ``version``, the export rows left
-    out (by reason), and the cost of kept charges whose unit gives no usage (by unit)."""
+    """Training rows built from an export's ``charges``, the stored charges the model
+    does not learn from (by reason), and the cost of kept charges whose unit gives no
+    usage (by unit)."""
 
     frame: pd.DataFrame
     charges: int
-    version: str
     skipped: Counter = field(default_factory=Counter)
     unmeasured: Counter = field(default_factory=Counter)
 
@@ -57,33 +50,8 @@ class FocusLoad:
         return float(self.frame[COST_TARGET.name].sum())
 
 
-def read_export(path: Path) -> pd.DataFrame:
-    """A FOCUS export: CSV (gzip too) or Parquet, one file or a folder of parts."""
-    if path.is_dir():
-        parts = sorted(p for p in path.rglob("*") if p.name.lower().endswith(SUFFIXES))
-        if not parts:
-            raise spec.FocusError(f"{path} holds no {', '.join(SUFFIXES)} file")
-        return pd.concat([read_export(p) for p in parts], ignore_index=True)
-    if path.name.lower().endswith(".parquet"):
-        return pq.read_table(path).to_pandas()
-    return pd.read_csv(path, low_memory=False, compression="infer")
-
-
 def _column(rows: pd.DataFrame, name: str) -> pd.Series:
     return rows[name] if name in rows else pd.Series(np.nan, index=rows.index, dtype=object)
-
-
-def _key_values(column: pd.Series) -> pd.Series:
-    """A key-value column as JSON text: CSV holds text, Parquet may hold a map."""
-
-    def text(value: object) -> str:
-        if isinstance(value, list):  # a Parquet map: (key, value) pairs
-            value = dict(value)
-        return (
-            json.dumps(value) if isinstance(value, dict) else "" if pd.isna(value) else str(value)
-        )
-
-    return column.map(text)
 
 
 def _usage(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -100,8 +68,8 @@ def _usage(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
             unit,
             rows["ServiceCategory"].astype(str),
             [direction(list(t)) or "" for t in texts],
-            _key_values(_column(rows, "SkuPriceDetails")),
-            _key_values(_column(rows, "x_SkuDetails")),
+            _column(rows, "SkuPriceDetails").fillna("").astype(str),
+            _column(rows, "x_SkuDetails").fillna("").astype(str),
         ]
     )
     codes, distinct = pd.factorize(keys)
@@ -116,30 +84,27 @@ def _usage(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     return usage, pd.Series(families[codes], index=rows.index), unit
 
 
-def convert(export: pd.DataFrame, declared: str | None = None) -> FocusLoad:
-    """Sum an export's usage charges into one cost row per workload and UTC day; the
-    export is FOCUS ``declared``, or the version its columns show."""
-    version = spec.version(export.columns, declared)
+def convert(charges: Charges) -> FocusLoad:
+    """Sum the stored usage charges of ``charges`` into one cost row per workload and
+    UTC day, each with the restatement scope of its largest charge."""
     skipped: Counter = Counter()
-    category = export["ChargeCategory"]
-    known = category.isin(spec.CHARGE_CATEGORIES)
-    skipped[f"ChargeCategory not one of {', '.join(spec.CHARGE_CATEGORIES)}"] += int((~known).sum())
-    usage = category.eq("Usage")
-    skipped["not a usage charge (purchase, tax, credit, adjustment)"] += int((known & ~usage).sum())
-    rows = export[usage]
+    rows = charges.frame[charges.stored]
+    scope = charges.scopes[charges.stored]
+    usage = rows["ChargeCategory"].eq("Usage")
+    skipped["not a usage charge (purchase, tax, credit, adjustment)"] += int((~usage).sum())
     usd = rows["BillingCurrency"].eq("USD")
-    skipped["billed in a currency other than USD"] += int((~usd).sum())
-    rows = rows[usd]
+    skipped["billed in a currency other than USD"] += int((usage & ~usd).sum())
     regional = _column(rows, "RegionId").isin(REGIONS)
     skipped[f"no RegionId, or one outside the cost model's {list(REGIONS)}"] += int(
-        (~regional).sum()
+        (usage & usd & ~regional).sum()
     )
-    rows = rows[regional]
-    start = pd.to_datetime(rows["ChargePeriodStart"], utc=True, errors="coerce", format="ISO8601")
-    cost = pd.to_numeric(rows["BilledCost"], errors="coerce")
-    bad = start.isna() | cost.isna() | (cost < 0)
-    skipped["unreadable time or cost, or a negative cost"] += int(bad.sum())
-    rows, start, cost = rows[~bad], start[~bad], cost[~bad]
+    refund = rows["BilledCost"] < 0
+    skipped["a negative cost (a refund or correction)"] += int(
+        (usage & usd & regional & refund).sum()
+    )
+    keep = usage & usd & regional & ~refund
+    rows, scope = rows[keep], scope[keep]
+    start, cost = rows["ChargePeriodStart"], rows["BilledCost"]
 
     amounts, family, unit = _usage(rows)
     unmeasured = Counter(
@@ -148,22 +113,24 @@ def convert(export: pd.DataFrame, declared: str | None = None) -> FocusLoad:
     resource = _column(rows, "ResourceId")
     fallback = _column(rows, "SubAccountId").fillna("").astype(str)
     fallback = fallback + "/" + rows["ServiceName"].astype(str)
-    charges = amounts.assign(
+    frame = amounts.assign(
         workload_id=resource.where(resource.notna() & (resource != ""), fallback).astype(str),
         period_start=start.dt.floor("D"),
         cost=cost,
         region=rows["RegionId"],
         pricing_model=_column(rows, "PricingCategory").map(PRICING).fillna("on-demand"),
         family=family,
+        billing_scope=scope,
     )
     keys = ["workload_id", "period_start"]
-    totals = charges.groupby(keys)[[*USAGE, "cost"]].sum()
-    # A workload-day's region, pricing and family: those of its largest charge.
-    main = charges.sort_values("cost").groupby(keys).last()[["region", "pricing_model", "family"]]
-    frame = main.join(totals.rename(columns={"cost": COST_TARGET.name})).reset_index()
-    frame["instance_family"] = np.where(frame["gpu_hours"] > 0, "gpu", frame.pop("family"))
-    frame["source"] = "focus"
-    return FocusLoad(frame[list(COLUMNS)], len(export), version, skipped, unmeasured)
+    totals = frame.groupby(keys)[[*USAGE, "cost"]].sum()
+    # A workload-day's region, pricing, family and scope: those of its largest charge.
+    main = frame.sort_values("cost").groupby(keys).last()
+    main = main[["region", "pricing_model", "family", "billing_scope"]]
+    days = main.join(totals.rename(columns={"cost": COST_TARGET.name})).reset_index()
+    days["instance_family"] = np.where(days["gpu_hours"] > 0, "gpu", days.pop("family"))
+    days["source"] = "focus"
+    return FocusLoad(days[list(COLUMNS)], len(charges.frame), skipped, unmeasured)
 
 
 def records(frame: pd.DataFrame) -> list[tuple]:
@@ -171,13 +138,3 @@ def records(frame: pd.DataFrame) -> list[tuple]:
     out = frame.copy()
     out["period_start"] = out["period_start"].dt.to_pydatetime()
     return list(out[list(COLUMNS)].astype(object).itertuples(index=False, name=None))
-
-
-async def store(settings: Settings, load: FocusLoad) -> int:
-    """Write the rows into ``cost_usage``; returns how many were new."""
-    database = Database(settings)
-    try:
-        writer = await database.writer("cost_usage", COLUMNS)
-        return await writer.write(records(load.frame))
-    finally:
-        await database.close()

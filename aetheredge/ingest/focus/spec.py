@@ -16,7 +16,10 @@ optional column its version added. Columns of the drafts before 1.0 (``ChargeTyp
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 VERSIONS = ("1.0", "1.1", "1.2")
 
@@ -156,3 +159,20 @@ def version(names: Iterable[str], declared: str | None = None) -> str:
             f"not a FOCUS {found} export: it lacks the mandatory column(s) {', '.join(missing)}"
         )
     return found
+
+
+def key_values(value: object) -> dict[str, Any]:
+    """A KeyValueFormat column's JSON object (``Tags``, ``SkuPriceDetails``): from its
+    text, where the specification's own examples end in a comma, which is read; or from
+    Parquet's map, a list of (key, value) pairs. Empty when it holds no object."""
+    if isinstance(value, list):
+        value = dict(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if not isinstance(value, str) or not value.strip():
+        return {}
+    try:
+        found = json.loads(re.sub(r",\s*}", "}", value))
+    except json.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}

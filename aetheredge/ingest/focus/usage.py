@@ -20,11 +20,10 @@ facts) keeps its cost and counts no usage: the load reports how much cost that i
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
+from aetheredge.ingest.focus.spec import key_values
 from aetheredge.ingest.focus.units import Unit, parse
 
 GIB = 2.0**30
@@ -47,7 +46,7 @@ class Facts:
     def of(cls, details: object, microsoft: object = None) -> Facts:
         """From a ``SkuPriceDetails`` JSON object (and ``x_SkuDetails``'s ``VCPUs`` or
         ``vCores``, where SkuPriceDetails names no cores)."""
-        spec, azure = _json(details), _json(microsoft)
+        spec, azure = key_values(details), key_values(microsoft)
         cores = spec.get("CoreCount") or azure.get("VCPUs") or azure.get("vCores") or 0.0
         return cls(_number(cores), _number(spec.get("MemorySize")), _number(spec.get("GpuCount")))
 
@@ -61,19 +60,6 @@ class Facts:
             return "general"
         ratio = self.memory_gib / self.cores
         return "compute" if ratio <= 3 else "memory" if ratio >= 6 else "general"
-
-
-def _json(value: object) -> Mapping[str, object]:
-    """A key-value column's object; the specification's own examples end in a comma."""
-    if isinstance(value, Mapping):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        return {}
-    try:
-        found = json.loads(re.sub(r",\s*}", "}", value))
-    except json.JSONDecodeError:
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def _number(value: object) -> float:

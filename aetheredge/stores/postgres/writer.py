@@ -107,20 +107,25 @@ class Database:
         self._writers: dict[str, BatchWriter] = {}
         self._opening = asyncio.Lock()
 
-    async def writer(self, table: str, columns: Sequence[str]) -> BatchWriter:
-        """The writer of ``columns`` into ``table`` (one per table and process)."""
+    async def open(self) -> asyncpg.Pool:
+        """The pool, opened on first use."""
         async with self._opening:
             if self.pool is None:
                 self.pool, self.partitions = await _open(self.settings)
-            if table not in self._writers:
-                self._writers[table] = BatchWriter(
-                    self.pool,
-                    table,
-                    columns,
-                    self.partitions if table in TIME_SERIES else None,
-                    self.settings.db_acquire_timeout_s,
-                )
-            return self._writers[table]
+            return self.pool
+
+    async def writer(self, table: str, columns: Sequence[str]) -> BatchWriter:
+        """The writer of ``columns`` into ``table`` (one per table and process)."""
+        pool = await self.open()
+        if table not in self._writers:
+            self._writers[table] = BatchWriter(
+                pool,
+                table,
+                columns,
+                self.partitions if table in TIME_SERIES else None,
+                self.settings.db_acquire_timeout_s,
+            )
+        return self._writers[table]
 
     async def close(self) -> None:
         if self.pool is not None:

@@ -1,9 +1,11 @@
 """The FOCUS reader follows the specification: its versions' columns, its units, the
 SKU facts of FOCUS 1.1+, and what each provider leaves out."""
 
+from decimal import Decimal
+
 import pytest
 
-from aetheredge.ingest.focus import FocusError, convert, read_export, spec
+from aetheredge.ingest.focus import FocusError, convert, read, read_export, reconcile, spec
 from aetheredge.ingest.focus.units import Unit, parse
 from aetheredge.ingest.focus.usage import Facts, direction, per_unit
 from tests.support.focus import PROVIDERS, charge, export
@@ -115,9 +117,10 @@ def test_every_providers_instance_hours_become_usage_and_the_rest_is_reported():
         charge(ResourceId="support", ConsumedUnit="Count", BilledCost=3.0),
         charge(ResourceId="vm-1", ChargeCategory="Tax", BilledCost=0.02),
     ]
-    load = convert(export(*rows))
+    charges = read(export(*rows))
+    load = convert(charges)
     frame = load.frame.set_index("workload_id")
-    assert load.version == "1.2" and load.charges == 8
+    assert charges.version == "1.2" and load.charges == 8
     assert (frame.loc["vm-AWS"].vcpu_hours, frame.loc["vm-AWS"].memory_gib_hours) == (4.0, 16.0)
     assert frame.loc["vm-AWS"].instance_family == "general"
     assert (frame.loc["gpu-1"].gpu_hours, frame.loc["gpu-1"].instance_family) == (1.0, "gpu")
@@ -134,9 +137,78 @@ def test_exports_are_read_from_csv_gzip_parquet_and_folders_of_parts(tmp_path):
     parts.mkdir()
     frame.iloc[:1].to_csv(parts / "part-0.csv.gz", index=False)
     frame.iloc[1:].to_parquet(parts / "part-1.parquet")
-    read = read_export(parts)
-    assert sorted(read["ResourceId"]) == ["a", "b"]
-    assert convert(read).frame["vcpu_hours"].sum() == 8.0
+    parts_read = read_export(parts)
+    assert sorted(parts_read["ResourceId"]) == ["a", "b"]
+    assert convert(read(parts_read)).frame["vcpu_hours"].sum() == 8.0
     (tmp_path / "empty").mkdir()
     with pytest.raises(FocusError, match="holds no"):
         read_export(tmp_path / "empty")
+
+
+def _bill():
+    """Charges of every category, a refund, a correction, two currencies, and rows
+    that cannot be charges."""
+    return export(
+        charge(BilledCost=10.10, EffectiveCost=7.07),
+        charge(
+            ResourceId="ri",
+            ChargeCategory="Purchase",
+            BilledCost=100.0,
+            EffectiveCost=0.0,
+            ChargeFrequency="One-Time",
+            ConsumedQuantity=None,
+            ConsumedUnit=None,
+        ),
+        charge(ChargeCategory="Tax", BilledCost=0.81, EffectiveCost=0.81, SkuId=None),
+        charge(ChargeCategory="Credit", BilledCost=-5.0, EffectiveCost=-5.0),
+        charge(BilledCost=-1.10, EffectiveCost=-1.10, ChargeClass="Correction"),
+        charge("Microsoft", BilledCost=3.33, EffectiveCost=3.33, BillingCurrency="EUR"),
+        charge("Oracle", BilledCost=2.22, EffectiveCost=2.22),
+        charge(ChargeCategory="Refund", BilledCost=4.44, EffectiveCost=4.44),
+        charge(BilledCost="n/a", EffectiveCost=1.0),
+        charge(ChargePeriodStart="yesterday", BilledCost=0.5, EffectiveCost=0.5),
+    )
+
+
+def test_only_rows_that_cannot_be_charges_are_left_out_each_with_its_reason():
+    charges = read(_bill())
+    reasons = charges.reason[~charges.stored].to_list()
+    assert reasons == [
+        "ChargeCategory is not one of Usage, Purchase, Tax, Credit, Adjustment",
+        "BilledCost or EffectiveCost is not a number",
+        "a charge or billing period is not a time",
+    ]
+    assert charges.stored.sum() == 7  # refunds, credits, corrections, EUR, no region: kept
+
+
+def test_stored_plus_left_out_is_the_file_to_the_cent():
+    report = reconcile(read(_bill()))
+
+    def cents(part: dict, cost: str) -> Decimal:
+        return Decimal(repr(part[cost]))
+
+    for cost in ("BilledCost", "EffectiveCost"):
+        for part in (report, *report["by_provider_and_category"]):
+            assert cents(part["stored"], cost) + cents(part["excluded"], cost) == cents(
+                part["file"], cost
+            )
+    assert cents(report["file"], "BilledCost") == Decimal("115.30")  # n/a counts 0
+    assert cents(report["stored"], "BilledCost") == Decimal("110.36")
+    assert report["excluded_by_reason"]["BilledCost or EffectiveCost is not a number"] == {
+        "rows": 1,
+        "BilledCost": 0.0,
+        "EffectiveCost": 1.0,
+    }
+    groups = {(g["provider"], g["charge_category"]) for g in report["by_provider_and_category"]}
+    assert {("AWS", "Purchase"), ("Microsoft", "Usage"), ("Oracle", "Usage")} <= groups
+    assert report["excluded_share"] == pytest.approx(4.94 / 127.50)
+
+
+def test_the_model_learns_from_usage_in_usd_only_and_says_why_not_the_rest():
+    load = convert(read(_bill()))
+    assert load.skipped["not a usage charge (purchase, tax, credit, adjustment)"] == 3
+    assert load.skipped["billed in a currency other than USD"] == 1
+    assert load.skipped["a negative cost (a refund or correction)"] == 1
+    assert load.frame["billing_scope"].unique().tolist() == [
+        "AWS|aws-billing-1|2026-08-01T00:00:00+00:00"
+    ]
