@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 from aetheredge.cli.main import app
 from aetheredge.ingest.focus import Stored, convert, read, store
 from aetheredge.stores.postgres import connect
-from tests.support.focus import charge, export
+from tests.support.focus import PROVIDERS, charge, export
 
 
 def _export() -> pd.DataFrame:
@@ -224,3 +225,50 @@ def test_the_cli_says_how_much_cost_no_usage_explains(db_settings, tmp_path, mon
     said = " ".join(result.output.split())
     assert "stored 2 charges" in said and "2 workload-days" in said
     assert "50% of the stored usage cost is on charges whose unit gives no usage" in said
+
+
+def _month(provider: str, version: str) -> pd.DataFrame:
+    """A provider's month in FOCUS ``version``: usage, a commitment bought and used, tax,
+    a credit and a refund of last month's usage."""
+    account = f"{provider}-{version}"
+    return export(
+        *(
+            charge(provider, version, BillingAccountId=account, **columns)
+            for columns in (
+                {"BilledCost": 12.34, "EffectiveCost": 12.34},
+                {
+                    "ResourceId": "commitment-1",
+                    "ChargeCategory": "Purchase",
+                    "ChargeFrequency": "One-Time",
+                    "BilledCost": 500.0,
+                    "EffectiveCost": 0.0,
+                    "ConsumedQuantity": None,
+                    "ConsumedUnit": None,
+                },
+                {"PricingCategory": "Committed", "BilledCost": 0.0, "EffectiveCost": 0.41},
+                {"ChargeCategory": "Tax", "BilledCost": 1.02, "EffectiveCost": 1.02, "SkuId": None},
+                {"ChargeCategory": "Credit", "BilledCost": -3.0, "EffectiveCost": -3.0},
+                {"ChargeClass": "Correction", "BilledCost": -0.57, "EffectiveCost": -0.57},
+            )
+        )
+    )
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+def test_every_providers_month_is_stored_to_the_cent_in_every_version(
+    version, db_settings, tmp_path, monkeypatch
+):
+    path = tmp_path / f"focus-{version}.csv.gz"
+    pd.concat([_month(p, version) for p in PROVIDERS], ignore_index=True).to_csv(path, index=False)
+    result = _ingest(path, db_settings, monkeypatch, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["focus_version"] == version
+    assert report["excluded"]["rows"] == 0
+    for cost, total in (("BilledCost", 4 * 509.79), ("EffectiveCost", 4 * 10.2)):
+        assert Decimal(repr(report["stored"][cost])) == Decimal(repr(total)).quantize(
+            Decimal("0.01")
+        )
+    categories = {(g["provider"], g["charge_category"]) for g in report["by_provider_and_category"]}
+    assert categories == {(p, c) for p in PROVIDERS for c in ("Usage", "Purchase", "Tax", "Credit")}
+    assert report["restatement"]["charges"] == 24
