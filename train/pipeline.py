@@ -13,7 +13,7 @@ import numpy as np
 from aetheredge import kinds
 from aetheredge.artifacts.reference import Reference
 from aetheredge.artifacts.registry import Registry, VersionInfo
-from aetheredge.datasets.frames import load_frame, split
+from aetheredge.datasets.frames import Split, load_frame, split
 from aetheredge.datasets.policy import Window
 from aetheredge.kinds import ModelKind
 from aetheredge.lifecycle.champion import conclude
@@ -40,6 +40,7 @@ class RetrainResult:
     rows: int
     fit: FitReport
     timings: dict[str, float] = field(default_factory=dict)
+    baseline_metrics: dict[str, float] | None = None
 
     @property
     def promoted(self) -> bool:
@@ -54,6 +55,7 @@ class RetrainResult:
             "previous_champion": self.previous_champion.version if self.previous_champion else None,
             "metrics": self.metrics,
             "champion_metrics_same_holdout": self.champion_metrics,
+            "baseline_metrics_same_holdout": self.baseline_metrics,
             "rows": self.rows,
             "workers": self.fit.workers,
             "fit": asdict(self.fit),
@@ -142,6 +144,9 @@ def retrain(
         if champion
         else {}
     )
+    baseline_metrics = naive_baseline(kind, data)
+    if baseline_metrics is not None:
+        report(f"{kind}: naive baseline on the same hold-out: {_fmt(baseline_metrics)}")
     lap("evaluate")
     report(f"{kind}: registering challenger (hold-out {_fmt(metrics)})")
     candidate = registry.register(
@@ -168,8 +173,9 @@ def retrain(
         compiled=candidate.compiled,
         margin=settings.promotion_margin,
         tolerance=settings.promotion_tolerance,
+        baseline_metrics=baseline_metrics,
     )
-    conclude(registry, candidate, decision, champion_metrics)
+    conclude(registry, candidate, decision, champion_metrics, baseline_metrics or {})
     try:
         run.finish()
     except OSError as exc:  # the version is registered: a storage hiccup must not undo that
@@ -188,7 +194,17 @@ def retrain(
         rows=len(data.X_train),
         fit=fit,
         timings=timings,
+        baseline_metrics=baseline_metrics,
     )
+
+
+def naive_baseline(kind: ModelKind, data: Split) -> dict[str, float] | None:
+    """The hold-out metrics of the kind's naive baseline fitted on the training rows, or
+    None for a kind without one."""
+    baseline = kinds.get(kind).baseline_class()
+    if baseline is None:
+        return None
+    return baseline().fit(data.X_train, data.y_train).evaluate(data.X_holdout, data.y_holdout)
 
 
 def reference(model: ForestModel, X_train: np.ndarray, X_holdout: np.ndarray) -> Reference:

@@ -56,6 +56,18 @@ def resolve(ref: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+@dataclass(frozen=True)
+class Floor:
+    """An absolute bound on a hold-out metric that every challenger must clear, first
+    versions included: ``metric`` at least ``bound`` (above it, if ``strict``) when
+    ``higher_is_better``, else at most ``bound``."""
+
+    metric: str
+    bound: float
+    higher_is_better: bool
+    strict: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class Kind:
     """One model kind. Its ``name`` is the key everywhere: URLs, metrics, tables, MLflow;
@@ -66,7 +78,10 @@ class Kind:
     history (:mod:`aetheredge.features.baselines`); a kind that has them scores
     ``entity``'s rows against online baselines. ``flag`` is the boolean output raised
     when ``value`` crosses the version's threshold. ``gates`` are the metrics a
-    challenger is judged on, primary first, with whether higher is better.
+    challenger is judged on, primary first, with whether higher is better. ``floors``
+    bound a challenger's metrics whatever the champion; ``baseline`` names a naive
+    estimator (``fit``, ``evaluate``) fitted on the same training rows, which a
+    challenger must beat on each of ``baseline_gates``.
     """
 
     name: str
@@ -87,6 +102,9 @@ class Kind:
     entity: str | None = None
     derived: tuple[str, ...] = ()
     flag: Output | None = None
+    floors: tuple[Floor, ...] = ()
+    baseline: str | None = None
+    baseline_gates: tuple[tuple[str, bool], ...] = ()
 
     @cached_property
     def numeric_names(self) -> tuple[str, ...]:
@@ -158,6 +176,10 @@ class Kind:
     def estimator_class(self) -> type:
         """The estimator class (a :class:`aetheredge.models.ForestModel`)."""
         return resolve(self.estimator)
+
+    def baseline_class(self) -> type | None:
+        """The naive baseline's class, if the kind has one."""
+        return resolve(self.baseline) if self.baseline else None
 
     def generate(self, rows: int, seed: int = 0) -> pd.DataFrame:
         """``rows`` seeded synthetic training rows, labelled."""

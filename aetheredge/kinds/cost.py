@@ -9,7 +9,7 @@ and the billed cost are the ``cost_usage`` table (FOCUS bills land there,
 from __future__ import annotations
 
 from aetheredge.features.schema import Categorical, Numeric
-from aetheredge.kinds.base import Kind, Output, Storage
+from aetheredge.kinds.base import Floor, Kind, Output, Storage
 
 REGIONS: tuple[str, ...] = (
     "us-east-1",
@@ -50,6 +50,9 @@ KIND = Kind(
     target_range=COST_TARGET,
     value=Output("cost_usd", "FP64"),
     gates=(("mae", False), ("mape", False)),
+    floors=(Floor("r2", 0.0, higher_is_better=True),),
+    baseline="aetheredge.models.baselines:UnitPriceBaseline",
+    baseline_gates=(("mae", False), ("wape", False)),
     v1_path="/v1/cost/predict",
     estimator="aetheredge.models.cost:CostModel",
     generator="aetheredge.datasets.synthetic:cost_usage",

@@ -25,9 +25,10 @@ def conclude(
     candidate: VersionInfo,
     decision: Decision,
     champion_metrics: dict[str, float],
+    baseline_metrics: dict[str, float] | None = None,
 ) -> None:
     """Record a retraining's verdict; move the alias if the challenger won."""
-    _record_decision(registry, candidate, decision, champion_metrics)
+    _record_decision(registry, candidate, decision, champion_metrics, baseline_metrics or {})
     if decision.promoted:
         registry.promote(candidate.kind, candidate.version)
     events.record(
@@ -45,14 +46,18 @@ def _record_decision(
     candidate: VersionInfo,
     decision: Decision,
     champion_metrics: dict[str, float],
+    baseline_metrics: dict[str, float],
 ) -> None:
-    """Write the gates' verdict, with the champion's figures, into the candidate's run."""
+    """Write the gates' verdict, with the champion's and the baseline's figures, into the
+    candidate's run."""
     client, run = registry.client, candidate.run_id
     client.set_tag(run, DECISION_TAG, "promoted" if decision.promoted else "rejected")
     client.set_tag(run, "aetheredge.decision_reason", decision.reason[:5000])
     client.set_tag(run, "aetheredge.champion_at_decision", decision.champion or "")
     for k, v in champion_metrics.items():
         client.log_metric(run, f"champion_{METRIC_PREFIX}{k}", v)
+    for k, v in baseline_metrics.items():
+        client.log_metric(run, f"baseline_{METRIC_PREFIX}{k}", v)
     client.log_dict(run, decision.details(), DECISION_ARTIFACT)
 
 

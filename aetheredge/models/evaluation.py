@@ -31,12 +31,16 @@ def anomaly_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) ->
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """MAE (USD), MAPE (fraction, rows with a non-zero bill) and R²."""
+    """MAE (USD), MAPE (fraction, rows with a non-zero bill), R², and the cost-weighted
+    error WAPE (the absolute errors over the total cost: a row weighs what it costs, so
+    a thousand cent-sized misses cannot hide one large one, as they do in MAPE)."""
     y_true = np.asarray(y_true, dtype=np.float64)
     billed = y_true > 0
     mape = np.mean(np.abs(y_pred[billed] - y_true[billed]) / y_true[billed])
+    total = np.abs(y_true).sum()
     return {
         "mae": float(mean_absolute_error(y_true, y_pred)),
         "mape": float(mape),
         "r2": float(r2_score(y_true, y_pred)),
+        "wape": float(np.abs(y_pred - y_true).sum() / total) if total else float("nan"),
     }

@@ -48,7 +48,7 @@ def test_a_decision_lands_in_mlflow_and_model_events(registry):
     assert registry.champion("cost").version == "1"
     assert registry.resolve("cost", "1").decision == "promoted"
     saved = load_dict(f"runs:/{candidate.run_id}/{DECISION_ARTIFACT}")
-    assert saved["promoted"] is True and saved["reason"] == "no champion yet"
+    assert saved["promoted"] is True and saved["reason"] == "no champion yet; clears the floors"
     rejected = registry.resolve("cost", "2")
     worse = {**candidate.metrics, "mae": candidate.metrics["mae"] * 2}
     verdict = decide(

@@ -1,10 +1,20 @@
-"""Promotion gates: a margin on the primary metric, no regression on any gated one."""
+"""Promotion gates: floors and a naive baseline first, then a margin on the primary
+metric and no regression on any gated one."""
 
 import pytest
 
 from aetheredge.lifecycle.gates import decide
 
-CHAMPION = {"f1": 0.60, "recall": 0.70, "alert_rate": 0.010, "mae": 2.0, "mape": 0.10}
+CHAMPION = {
+    "f1": 0.60,
+    "recall": 0.70,
+    "alert_rate": 0.010,
+    "mae": 2.0,
+    "mape": 0.10,
+    "r2": 0.8,
+    "wape": 0.12,
+}
+BASELINE = {"mae": 5.0, "mape": 0.4, "r2": 0.3, "wape": 0.35}
 
 
 def _anomaly(margin: float = 0.01, tolerance: float = 0.0, **challenger: float):
@@ -42,7 +52,10 @@ def test_tolerance_forgives_small_regressions_only():
 
 def test_lower_is_better_for_cost_metrics():
     def cost(**metrics: float):
-        return decide("cost", "2", metrics, "1", CHAMPION, compiled=True, margin=0.01, tolerance=0)
+        challenger = CHAMPION | metrics
+        return decide(
+            "cost", "2", challenger, "1", CHAMPION, compiled=True, margin=0.01, tolerance=0
+        )
 
     assert cost(mae=1.5, mape=0.09).promoted
     mape_worse = cost(mae=1.5, mape=0.11)
@@ -52,6 +65,7 @@ def test_lower_is_better_for_cost_metrics():
 def test_no_champion_and_uncompiled_challengers():
     first = decide("cost", "1", CHAMPION, None, {}, compiled=True, margin=0.01, tolerance=0)
     assert first.promoted and first.checks == ()
+    assert [(c.metric, c.against, c.passed) for c in first.floors] == [("r2", "floor", True)]
     broken = decide("cost", "2", CHAMPION, None, {}, compiled=False, margin=0.01, tolerance=0)
     assert not broken.promoted and "compiled" in broken.reason
 
@@ -63,3 +77,51 @@ def test_nan_metric_never_passes_and_details_are_json_ready():
     assert not decision.promoted
     details = json.loads(json.dumps(decision.details(), allow_nan=True))
     assert details["challenger"] == "2" and details["checks"][0]["passed"] is False
+
+
+def _cost(champion: str | None = "1", **challenger: float):
+    return decide(
+        "cost",
+        "2",
+        CHAMPION | {"mae": 1.5, "mape": 0.09} | challenger,
+        champion,
+        CHAMPION if champion else {},
+        compiled=True,
+        margin=0.01,
+        tolerance=0,
+        baseline_metrics=BASELINE,
+    )
+
+
+def test_a_model_worse_than_the_mean_is_refused_whatever_the_champion():
+    # the real bills' case: R² 0.017 promoted over a worse synthetic champion
+    decision = _cost(r2=-0.2)
+    assert not decision.promoted and decision.checks == ()
+    assert decision.reason == "r2 -0.2 misses ≥ 0 (the floor)"
+    assert not _cost(champion=None, r2=-0.2).promoted  # a first version too
+
+
+def test_a_challenger_must_beat_the_naive_baseline():
+    decision = _cost(mae=6.0, wape=0.3)
+    assert not decision.promoted
+    assert decision.reason == "mae 6 misses < 5 (the naive baseline)"
+    failed = [(c.metric, c.against) for c in decision.floors if not c.passed]
+    assert failed == [("mae", "baseline")]
+    first = _cost(champion=None)
+    assert first.promoted and first.reason == "no champion yet; clears the floors and the baseline"
+
+
+def test_a_detector_that_finds_nothing_or_flags_everything_is_refused():
+    found_nothing = _anomaly(f1=0.9, recall=0.0)
+    assert not found_nothing.promoted and "recall 0 misses > 0 (the floor)" in found_nothing.reason
+    noisy = decide(
+        "anomaly",
+        "1",
+        CHAMPION | {"alert_rate": 0.35},
+        None,
+        {},
+        compiled=True,
+        margin=0.01,
+        tolerance=0,
+    )
+    assert not noisy.promoted and "alert_rate 0.35 misses ≤ 0.2 (the floor)" in noisy.reason
