@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from aetheredge.features.encoding import log_scaler
 from aetheredge.features.schema import Numeric
-from aetheredge.kinds.base import Floor, Kind, Output, Storage
+from aetheredge.kinds.base import Kind, Output, Storage
 
 ANOMALY_NUMERIC: tuple[Numeric, ...] = (
     Numeric("cpu_util", "fraction", 0.0, 1.0, "CPU utilisation over the interval"),
@@ -39,10 +39,6 @@ LOG_SCALE = {
     "request_rate": 1.0,
 }
 
-# A detector that flags one row in five alerts on nothing in particular: it flags about
-# its contamination (2%) of ordinary rows, plus the incidents it finds.
-MAX_ALERT_RATE = 0.2
-
 KIND = Kind(
     name="anomaly",
     title="Anomaly",
@@ -53,10 +49,6 @@ KIND = Kind(
     value=Output("score", "FP64", "Isolation score in (0, 1]; higher is more anomalous"),
     flag=Output("is_anomaly", "BOOL"),
     gates=(("f1", True), ("recall", True), ("alert_rate", False)),
-    floors=(
-        Floor("recall", 0.0, higher_is_better=True, strict=True),
-        Floor("alert_rate", MAX_ALERT_RATE, higher_is_better=False),
-    ),
     v1_path="/v1/anomaly/score",
     estimator="aetheredge.models.anomaly:AnomalyDetector",
     generator="aetheredge.datasets.synthetic:telemetry",

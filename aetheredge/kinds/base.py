@@ -59,13 +59,12 @@ def resolve(ref: str) -> Any:
 @dataclass(frozen=True)
 class Floor:
     """An absolute bound on a hold-out metric that every challenger must clear, first
-    versions included: ``metric`` at least ``bound`` (above it, if ``strict``) when
-    ``higher_is_better``, else at most ``bound``."""
+    versions included: ``metric`` at least ``bound`` when ``higher_is_better``, else at
+    most ``bound``."""
 
     metric: str
     bound: float
     higher_is_better: bool
-    strict: bool = False
 
 
 @dataclass(frozen=True, eq=False)

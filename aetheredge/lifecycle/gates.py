@@ -115,7 +115,6 @@ def floors(
             f.higher_is_better,
             False,
             "floor",
-            f.strict,
         )
         for f in spec.floors
     ]

@@ -109,19 +109,3 @@ def test_a_challenger_must_beat_the_naive_baseline():
     assert failed == [("mae", "baseline")]
     first = _cost(champion=None)
     assert first.promoted and first.reason == "no champion yet; clears the floors and the baseline"
-
-
-def test_a_detector_that_finds_nothing_or_flags_everything_is_refused():
-    found_nothing = _anomaly(f1=0.9, recall=0.0)
-    assert not found_nothing.promoted and "recall 0 misses > 0 (the floor)" in found_nothing.reason
-    noisy = decide(
-        "anomaly",
-        "1",
-        CHAMPION | {"alert_rate": 0.35},
-        None,
-        {},
-        compiled=True,
-        margin=0.01,
-        tolerance=0,
-    )
-    assert not noisy.promoted and "alert_rate 0.35 misses ≤ 0.2 (the floor)" in noisy.reason
