@@ -27,15 +27,6 @@ WITH gone AS (
     RETURNING 1
 ) SELECT count(*) FROM gone
 """
-_STAGING = (
-    "CREATE TEMP TABLE IF NOT EXISTS _staging_focus_days "
-    "(LIKE cost_usage INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-)
-_NAMES = ", ".join(DAY_COLUMNS)
-_MOVE = (
-    f"WITH moved AS (INSERT INTO cost_usage ({_NAMES}) SELECT {_NAMES} FROM _staging_focus_days "
-    "ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM moved"
-)
 
 
 @dataclass(frozen=True)
@@ -53,8 +44,8 @@ async def store(settings: Settings, charges: Charges, load: FocusLoad) -> Stored
     scopes = rows[["ProviderName", "BillingAccountId", "BillingPeriodStart"]].drop_duplicates()
     database = Database(settings)
     try:
-        pool = await database.open()
-        async with pool.acquire() as conn, conn.transaction():
+        days_writer = await database.writer("cost_usage", DAY_COLUMNS)
+        async with days_writer.pool.acquire() as conn, conn.transaction():
             replaced = await conn.fetchval(
                 _REPLACE,
                 scopes["ProviderName"].astype(str).to_list(),
@@ -70,11 +61,7 @@ async def store(settings: Settings, charges: Charges, load: FocusLoad) -> Stored
                 "DELETE FROM cost_usage WHERE billing_scope = ANY($1::text[])",
                 charges.scopes[charges.stored].unique().tolist(),
             )
-            await conn.execute(_STAGING)
-            await conn.copy_records_to_table(
-                "_staging_focus_days", records=records(load.frame), columns=DAY_COLUMNS
-            )
-            days = await conn.fetchval(_MOVE)
+            days = await days_writer.write_in(conn, records(load.frame))
     except UNAVAILABLE as exc:
         raise DatabaseUnavailableError(f"{type(exc).__name__}: {exc}") from exc
     finally:

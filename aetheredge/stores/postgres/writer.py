@@ -71,21 +71,26 @@ class BatchWriter:
                 if self.partitions is not None:
                     await self.partitions.ensure(conn, self.table, days)
                 async with conn.transaction():
-                    await conn.execute(self._create)
-                    if isinstance(rows, pa.Table):
-                        await conn.copy_to_table(
-                            self._staging,
-                            source=io.BytesIO(_csv(rows.select(list(self.columns)))),
-                            columns=self.columns,
-                            format="csv",
-                        )
-                    else:
-                        await conn.copy_records_to_table(
-                            self._staging, records=rows, columns=self.columns
-                        )
-                    return await conn.fetchval(self._move)
+                    return await self.write_in(conn, rows)
         except UNAVAILABLE as exc:
             raise DatabaseUnavailableError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def write_in(
+        self, conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]] | pa.Table
+    ) -> int:
+        """Store ``rows`` through ``conn``, inside the caller's transaction (which must
+        be open: the staging table empties on commit); returns how many were new."""
+        await conn.execute(self._create)
+        if isinstance(rows, pa.Table):
+            await conn.copy_to_table(
+                self._staging,
+                source=io.BytesIO(_csv(rows.select(list(self.columns)))),
+                columns=self.columns,
+                format="csv",
+            )
+        else:
+            await conn.copy_records_to_table(self._staging, records=rows, columns=self.columns)
+        return await conn.fetchval(self._move)
 
 
 def _csv(table: pa.Table) -> bytes:
