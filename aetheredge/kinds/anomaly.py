@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from aetheredge.features.encoding import log_scaler
 from aetheredge.features.schema import Numeric
-from aetheredge.kinds.base import Kind, Output, Storage
+from aetheredge.kinds.base import Floor, Kind, Output, Storage
 
 ANOMALY_NUMERIC: tuple[Numeric, ...] = (
     Numeric("cpu_util", "fraction", 0.0, 1.0, "CPU utilisation over the interval"),
@@ -30,6 +30,8 @@ ANOMALY_FEATURES: tuple[str, ...] = tuple(f.name for f in ANOMALY_NUMERIC)
 TELEMETRY_COLUMNS: tuple[str, ...] = ("ts", "entity_id", *ANOMALY_FEATURES)
 # Each metric's z-score against the entity's own baseline (aetheredge.features.baselines).
 ANOMALY_DERIVED: tuple[str, ...] = tuple(f"{name}_z" for name in ANOMALY_FEATURES)
+# The most rows a version may flag on the hold-out: ten times the default contamination.
+MAX_ALERT_RATE = 0.2
 LOG_SCALE = {
     "disk_io_mbps": 1.0,
     "net_in_mbps": 1.0,
@@ -49,6 +51,13 @@ KIND = Kind(
     value=Output("score", "FP64", "Isolation score in (0, 1]; higher is more anomalous"),
     flag=Output("is_anomaly", "BOOL"),
     gates=(("f1", True), ("recall", True), ("alert_rate", False)),
+    # A detector that finds nothing, or cries wolf on one row in five, is no detector.
+    floors=(
+        Floor("recall", 0.0, higher_is_better=True, strict=True),
+        Floor("alert_rate", MAX_ALERT_RATE, higher_is_better=False),
+    ),
+    baseline="aetheredge.models.baselines:ThreeSigmaBaseline",
+    baseline_gates=(("average_precision", True),),
     v1_path="/v1/anomaly/score",
     estimator="aetheredge.models.anomaly:AnomalyDetector",
     generator="aetheredge.datasets.synthetic:telemetry",

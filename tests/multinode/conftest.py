@@ -61,7 +61,7 @@ class Served:
 
 @pytest.fixture(scope="package")
 def served(nodes) -> Served:
-    job, status, logs = retrain(nodes, n_estimators=20)
+    job, status, logs = retrain(nodes)
     assert status == JobStatus.SUCCEEDED, logs[-3000:]
     summary = job_result(logs)
     assert summary["promoted"], summary

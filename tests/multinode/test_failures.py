@@ -73,7 +73,7 @@ def _other_version(nodes: NodeCluster) -> str:
     """A registered version that is not the champion (trained now, if there is none)."""
     champion = _champion(nodes)
     if not (others := [v for v in _versions(nodes) if v != champion]):
-        _, status, logs = retrain(nodes, n_estimators=20, seed=3)
+        _, status, logs = retrain(nodes, seed=3)
         assert status == JobStatus.SUCCEEDED, logs[-3000:]
         others = [v for v in _versions(nodes) if v != _champion(nodes)]
     return others[-1]

@@ -17,8 +17,12 @@ PROXY_START_S = 60.0  # Serve starts a node's proxy beside its first replica
 
 
 def retrain_argv(**options: Any) -> list[str]:
-    """An anomaly retraining job's argv: 5,000 synthetic rows, 2 Ray Train workers."""
-    return retrain_command("anomaly", source="synthetic", rows=5_000, workers=2, **options)
+    """An anomaly retraining job's argv: 20,000 synthetic rows, 2 Ray Train workers and,
+    unless ``options`` say otherwise, 50 trees. Fitted so on two shards of seeds 21 to
+    26, the detector cleared the floors and beat the 3-sigma rule six times in six; at
+    5,000 rows and 20 trees, four times (F1 0.09 against the rule's 0.29 at worst)."""
+    options = {"n_estimators": 50} | options
+    return retrain_command("anomaly", source="synthetic", rows=20_000, workers=2, **options)
 
 
 def retrain(

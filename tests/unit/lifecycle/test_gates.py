@@ -109,3 +109,45 @@ def test_a_challenger_must_beat_the_naive_baseline():
     assert failed == [("mae", "baseline")]
     first = _cost(champion=None)
     assert first.promoted and first.reason == "no champion yet; clears the floors and the baseline"
+
+
+@pytest.mark.parametrize(
+    ("metrics", "reason"),
+    [
+        ({"recall": 0.0, "f1": 0.0}, "recall 0 misses > 0 (the floor)"),
+        ({"alert_rate": 0.25}, "alert_rate 0.25 misses ≤ 0.2 (the floor)"),
+    ],
+)
+def test_a_detector_that_finds_nothing_or_flags_too_much_is_refused(metrics, reason):
+    for champion in ("1", None):
+        decision = decide(
+            "anomaly",
+            "2",
+            CHAMPION | {"f1": 0.9} | metrics,
+            champion,
+            CHAMPION if champion else {},
+            compiled=True,
+            margin=0.01,
+            tolerance=1.0,
+        )
+        assert not decision.promoted and decision.reason == reason
+
+
+def test_a_detector_must_rank_incidents_better_than_the_3_sigma_rule():
+    def first(average_precision: float):
+        metrics = CHAMPION | {"average_precision": average_precision}
+        return decide(
+            "anomaly",
+            "1",
+            metrics,
+            None,
+            {},
+            compiled=True,
+            margin=0.01,
+            tolerance=0,
+            baseline_metrics={"average_precision": 0.4, "f1": 0.7},
+        )
+
+    assert first(0.5).promoted
+    refused = first(0.4)  # a tie is no win
+    assert refused.reason == "average_precision 0.4 misses > 0.4 (the naive baseline)"

@@ -39,6 +39,7 @@ def test_detector_finds_injected_incidents(anomaly_split):
         "recall",
         "f1",
         "roc_auc",
+        "average_precision",
         "alert_rate",
         "f1_no_baseline",
         "roc_auc_no_baseline",
