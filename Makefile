@@ -75,11 +75,13 @@ bench: install  ## in-process and HTTP load benchmarks, each against its baselin
 	$(BIN)/python -m benchmarks.inprocess
 	$(BIN)/python -m benchmarks.http_load
 
-# Flags for the two training benchmarks, e.g. SCALING="--rows 100000 --repeats 1".
+# Flags for the training benchmarks, e.g. SCALING="--rows 100000 --repeats 1".
 TREE_ROWS ?=
 SCALING ?=
-bench-eval: install  ## NAB evaluation (NAB=<data dir>), the cost forest's row cap (TREE_ROWS=<flags>), training scaling (SCALING=<flags>); see README
+COST_EVAL ?=
+bench-eval: install  ## NAB evaluation (NAB=<data dir>), the cost model on FOCUS bills (COST_EVAL=<flags>), the cost forest's row cap (TREE_ROWS=<flags>), training scaling (SCALING=<flags>); see README
 	$(BIN)/python -m evaluation.nab_eval --data-dir $(NAB)
+	$(BIN)/python -m benchmarks.cost_eval $(COST_EVAL)
 	$(BIN)/python -m benchmarks.tree_rows $(TREE_ROWS)
 	$(BIN)/python -m benchmarks.train_scaling $(SCALING)
 

@@ -157,6 +157,7 @@ def retrain(
             "seed": seed,
             "workers": workers,
             "evaluated_on": evaluated_on,
+            **({"label_basis": settings.cost_basis} if kinds.get(kind).bases else {}),
             **(window.bounds() if window else {}),
         },
         metrics=metrics,

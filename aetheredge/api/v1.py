@@ -13,10 +13,10 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from aetheredge import kinds
-from aetheredge.features.schema import Numeric
+from aetheredge.features.schema import Categorical, Numeric
 from aetheredge.kinds import ModelKind
 from aetheredge.kinds.anomaly import ANOMALY_NUMERIC
 from aetheredge.settings import Settings
@@ -52,11 +52,23 @@ def row_model(kind: ModelKind) -> type[BaseModel]:
         __doc__=spec.row_doc,
         **entity,
         **{n.name: _number(n) for n in spec.numeric},
-        **{
-            c.name: (Literal[c.values], Field(..., description=c.description))
-            for c in spec.categorical
-        },
+        **{c.name: _category(c) for c in spec.categorical},
     )
+
+
+def _category(cat: Categorical) -> Any:
+    """One of ``cat``'s values or, for free text that ``cat.of`` reads, any text it can
+    read (null included)."""
+    if cat.of is None:
+        return (Literal[cat.values], Field(..., description=cat.description))
+
+    def readable(value: str | None) -> str | None:
+        if cat.of(value) is None:
+            raise ValueError(f"{cat.name} {value!r} cannot be read")
+        return value
+
+    text = Annotated[str | None, Field(max_length=256), AfterValidator(readable)]
+    return (text, Field(None, description=cat.description))
 
 
 def row_columns(kind: ModelKind) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ Each model takes one input, ``features``: a ``[-1, F]`` FP32 or FP64 tensor whos
 columns are ``FEATURE_NAMES[kind]`` in raw units. Data arrive row-major as JSON (flat
 or nested) or, with the binary tensor extension, as raw little-endian bytes after the
 JSON header (``Inference-Header-Content-Length``), which decode straight into NumPy.
-Outputs are ``score`` (FP64) and ``is_anomaly`` (BOOL) for ``anomaly``, ``cost_usd``
+Outputs are ``score`` (FP64) and ``is_anomaly`` (BOOL) for ``anomaly``, ``cost``
 (FP64) for ``cost``, as JSON or, per output on request, binary.
 """
 

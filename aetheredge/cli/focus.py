@@ -45,7 +45,7 @@ def print_reconciliation(console: Console, report: dict[str, Any]) -> None:
             top = Counter(training["cost_without_usage_by_unit"]).most_common(5)
             units = ", ".join(f"{u or '(none)'} ${c:,.2f}" for u, c in top)
             learnt = sum(
-                row["stored"]["BilledCost"]
+                row["stored"]["EffectiveCost"]
                 for row in report["by_provider_and_category"]
                 if row["charge_category"] == "Usage"
             )

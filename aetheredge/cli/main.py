@@ -426,7 +426,8 @@ def ingest_focus(
     import asyncio
 
     from aetheredge.cli.focus import print_reconciliation
-    from aetheredge.ingest.focus import FocusError, convert, read, read_export, reconcile, store
+    from aetheredge.focus import FocusError, convert, read, read_export, reconcile
+    from aetheredge.ingest.focus import store
     from aetheredge.stores.postgres import UNAVAILABLE, DatabaseUnavailableError
 
     settings = Settings()
@@ -564,9 +565,17 @@ def demo(
         champion = _champions(settings)["cost"] or before["cost"]
         show_swap(console, client, "cost", before["cost"], champion)
         console.print(cost_samples(client, rows))
-        console.rule("6. A weaker challenger (2 trees, 5,000 rows) is rejected")
+        console.rule("6. A weaker challenger (2 trees on the champion's rows) is rejected")
+        # The same rows: each synthetic seed bills another fleet, and a forest fitted on
+        # one fleet prices another's heavy tails worse than a small one fitted on it.
         _train_job(
-            settings, cluster, "cost", source="synthetic", rows=5_000, n_estimators=2, seed=2
+            settings,
+            cluster,
+            "cost",
+            source="synthetic",
+            rows=retrain_rows,
+            n_estimators=2,
+            seed=1,
         )
         show_swap(console, client, "cost", champion, _champions(settings)["cost"] or champion)
         console.rule("7. Roll the cost model back")

@@ -44,9 +44,13 @@ def load_frame(
     window: Window | None = None,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """Rows for ``kind`` from ``source``; at most ``rows`` (the newest) of stored data."""
+    """Rows for ``kind`` from ``source``; at most ``rows`` (the newest) of stored data.
+    A kind with label bases is labelled by ``settings.cost_basis``."""
+    spec = kinds.get(kind)
+    basis = settings.cost_basis if settings is not None and spec.bases else None
     if source == "synthetic":
-        return kinds.get(kind).generate(rows, seed=seed)
+        frame = spec.generate(rows, seed=seed)
+        return validate_frame(kind, spec.labelled(frame, basis)) if basis else frame
     if source == "postgres":
         from aetheredge.datasets.postgres import read_frame
 
@@ -57,7 +61,7 @@ def load_frame(
             raise DataError(
                 f"no {kind} rows in PostgreSQL between {window.since} and {window.until}"
             )
-        return validate_frame(kind, frame).sort_values("ts").tail(rows)
+        return validate_frame(kind, spec.labelled(frame, basis)).sort_values("ts").tail(rows)
     path = Path(source)
     if not path.exists():
         raise DataError(
@@ -67,7 +71,7 @@ def load_frame(
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for bad files
         raise DataError(f"cannot read Parquet from {source}: {exc}") from exc
-    frame = validate_frame(kind, frame)
+    frame = validate_frame(kind, spec.labelled(frame, basis))
     return frame.sort_values("ts").tail(rows) if "ts" in frame else frame.tail(rows)
 
 
@@ -90,7 +94,7 @@ def validate_frame(kind: ModelKind, frame: pd.DataFrame) -> pd.DataFrame:
         values = pd.to_numeric(frame[ranged.name], errors="coerce").to_numpy(dtype=float)
         ok &= np.isfinite(values) & (values >= ranged.low) & (values <= ranged.high)
     for cat in spec.categorical:
-        ok &= frame[cat.name].isin(cat.values).to_numpy()
+        ok &= pd.notna(cat.read(frame[cat.name]))
     if not ok.all():
         log.warning("dropping %d of %d %s rows that break the schema", (~ok).sum(), len(ok), kind)
     if not ok.any():

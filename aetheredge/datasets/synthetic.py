@@ -1,15 +1,13 @@
-"""Seeded, vectorised generators of realistic telemetry and cloud-cost data.
+"""Seeded, vectorised generators of realistic telemetry, and inputs over whole ranges.
 
 ``telemetry`` simulates a fleet of services: a per-entity daily and weekly traffic cycle
 with autocorrelated noise drives request rate, and the other seven metrics follow it the
 way they do on real hosts (CPU and network scale with load, p99 latency grows as CPU
 saturates, errors rise with saturation). Labelled incidents of four kinds are injected.
 
-``cost_usage`` draws workload usage and prices it with a published-style price book
-(per vCPU-hour, GiB-hour, GPU-hour, GiB-month, egress GiB and million requests),
-spot and reserved discounts and regional multipliers, plus billing noise.
-
-Both build every column with numpy on whole arrays: a million rows take about a second.
+It builds every column with numpy on whole arrays: a million rows take about a second.
+Cost rows come from synthetic FOCUS bills instead (:mod:`aetheredge.datasets.bills`),
+read as real ones are.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from aetheredge import kinds
-from aetheredge.kinds.cost import INSTANCE_FAMILIES, PRICING_MODELS, REGIONS
 
 ANOMALY_KINDS: tuple[str, ...] = ("none", "spike", "level_shift", "saturation", "error_burst")
 _DURATION_STEPS = {  # kind -> (min, max) steps an incident lasts
@@ -163,80 +160,6 @@ def telemetry(
             "request_rate": flat["rps"][order],
             "is_anomaly": label[order] > 0,
             "anomaly_kind": pd.Categorical.from_codes(label[order], categories=ANOMALY_KINDS),
-        }
-    )
-
-
-# A published-style price book (USD). Regional multipliers scale all metered prices.
-VCPU_HOUR = {"general": 0.0416, "compute": 0.0425, "memory": 0.0315, "gpu": 0.0500}
-GIB_HOUR = {"general": 0.0052, "compute": 0.0047, "memory": 0.0063, "gpu": 0.0050}
-GIB_PER_VCPU = {"general": 4.0, "compute": 2.0, "memory": 8.0, "gpu": 7.5}
-GPU_HOUR = 2.48
-STORAGE_GIB_MONTH = 0.08
-EGRESS_GIB = 0.09
-PER_MILLION_REQUESTS = 0.40
-REGION_MULTIPLIER = {
-    "us-east-1": 1.00,
-    "us-west-2": 1.00,
-    "eu-west-1": 1.08,
-    "eu-central-1": 1.14,
-    "ap-southeast-1": 1.20,
-    "ap-northeast-1": 1.26,
-    "sa-east-1": 1.52,
-}
-RESERVED_DISCOUNT = 0.62  # pay 62% of on-demand
-SPOT_DISCOUNT_RANGE = (0.25, 0.45)  # spot market price as a fraction of on-demand
-
-
-def cost_usage(
-    rows: int = 200_000, *, seed: int = 0, start: str = "2026-01-01", days: int = 365
-) -> pd.DataFrame:
-    """Daily usage rows per workload, priced with the price book, plus ``cost_usd``."""
-    rng = np.random.default_rng(seed)
-    region = rng.choice(len(REGIONS), rows, p=[0.3, 0.2, 0.15, 0.1, 0.1, 0.1, 0.05])
-    pricing = rng.choice(len(PRICING_MODELS), rows, p=[0.55, 0.2, 0.25])
-    family = rng.choice(len(INSTANCE_FAMILIES), rows, p=[0.45, 0.25, 0.2, 0.1])
-
-    def by_family(table: dict[str, float]) -> np.ndarray:
-        return np.array([table[f] for f in INSTANCE_FAMILIES])[family]
-
-    vcpu_hours = rng.lognormal(np.log(120.0), 1.2, rows)
-    memory = vcpu_hours * by_family(GIB_PER_VCPU) * rng.uniform(0.9, 1.1, rows)
-    is_gpu = family == INSTANCE_FAMILIES.index("gpu")
-    gpu_hours = np.where(is_gpu, vcpu_hours / rng.choice([4.0, 8.0, 12.0], rows), 0.0)
-    storage = rng.lognormal(np.log(20.0), 1.3, rows)
-    egress = rng.lognormal(np.log(30.0), 1.5, rows)
-    requests = np.floor(rng.lognormal(np.log(2e6), 1.8, rows))
-
-    multiplier = np.array([REGION_MULTIPLIER[r] for r in REGIONS])[region]
-    discount = np.select(
-        [pricing == PRICING_MODELS.index("spot"), pricing == PRICING_MODELS.index("reserved")],
-        [rng.uniform(*SPOT_DISCOUNT_RANGE, rows), np.full(rows, RESERVED_DISCOUNT)],
-        default=1.0,
-    )
-    compute = vcpu_hours * by_family(VCPU_HOUR) + memory * by_family(GIB_HOUR)
-    compute = (compute + gpu_hours * GPU_HOUR) * discount
-    metered = storage * STORAGE_GIB_MONTH + egress * EGRESS_GIB
-    cost = (compute + metered) * multiplier + requests / 1e6 * PER_MILLION_REQUESTS
-    cost *= rng.lognormal(0.0, 0.03, rows)  # taxes, rounding, unmodelled line items
-
-    day = np.floor(np.arange(rows) * days / rows)
-    return pd.DataFrame(
-        {
-            "ts": pd.Timestamp(start) + pd.to_timedelta(day, unit="D"),
-            "workload_id": pd.Categorical.from_codes(
-                rng.integers(0, 5000, rows), categories=[f"wl-{i:04d}" for i in range(5000)]
-            ),
-            "vcpu_hours": vcpu_hours,
-            "memory_gib_hours": memory,
-            "storage_gib_month": storage,
-            "egress_gib": egress,
-            "gpu_hours": gpu_hours,
-            "requests": requests,
-            "region": pd.Categorical.from_codes(region, categories=REGIONS),
-            "pricing_model": pd.Categorical.from_codes(pricing, categories=PRICING_MODELS),
-            "instance_family": pd.Categorical.from_codes(family, categories=INSTANCE_FAMILIES),
-            "cost_usd": cost,
         }
     )
 

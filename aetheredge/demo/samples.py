@@ -48,19 +48,21 @@ def anomaly_samples(client: ServiceClient, rows: int) -> Table:
 
 
 def cost_samples(client: ServiceClient, rows: int) -> Table:
-    """Six workloads' billed cost beside the predicted one."""
+    """Six resource-days of the synthetic FOCUS bills: their effective cost beside the
+    predicted one."""
     usage = holdout_rows("cost", rows).sample(6, random_state=1)
     body = next(client.predict("cost", usage.to_dict("records")))
     table = Table(title=f"POST {routes.score_path('cost')} → v{body['version']}")
-    for col in ("region", "pricing", "family", "vCPU-h", "billed $", "predicted $"):
+    for col in ("provider", "region", "service", "pricing", "vCPU-h", "effective $", "predicted $"):
         table.add_column(col)
     for (_, row), res in zip(usage.iterrows(), body["results"], strict=True):
         table.add_row(
-            row.region,
-            row.pricing_model,
-            row.instance_family,
+            row.provider,
+            row.region or "(none)",
+            row.service_category,
+            row.pricing_category,
             f"{row.vcpu_hours:.1f}",
-            f"{row.cost_usd:.2f}",
-            f"{res['cost_usd']:.2f}",
+            f"{row.effective_cost:.2f}",
+            f"{res['cost']:.2f}",
         )
     return table

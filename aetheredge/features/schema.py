@@ -7,7 +7,11 @@ encoders are all derived from that one declaration.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -23,11 +27,27 @@ class Numeric:
 
 @dataclass(frozen=True)
 class Categorical:
-    """A categorical input and its allowed values (order fixes the one-hot layout)."""
+    """A categorical input and its allowed values (order fixes the one-hot layout).
+
+    With ``of``, the input is free text (or null) that ``of`` reads as one of the
+    values, or as None when it cannot: a FOCUS ``RegionId`` read as its area.
+    """
 
     name: str
     values: tuple[str, ...]
     description: str
+    of: Callable[[object], str | None] | None = None
+
+    def read(self, raw: Sequence[object]) -> np.ndarray:
+        """``raw`` as values of this input (None where one is not), each distinct raw
+        value read once."""
+        series = pd.Series(raw, dtype=object)
+        if self.of is None:
+            return series.where(series.isin(self.values), None).to_numpy()
+        series = series.where(series.notna(), None)
+        distinct = pd.unique(series)
+        read = {value: self.of(value) for value in distinct}
+        return series.map(read).to_numpy(dtype=object)
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -81,7 +81,8 @@ class Kind:
     challenger is judged on, primary first, with whether higher is better. ``floors``
     bound a challenger's metrics whatever the champion; ``baseline`` names a naive
     estimator (``fit``, ``evaluate``) fitted on the same training rows, which a
-    challenger must beat on each of ``baseline_gates``.
+    challenger must beat on each of ``baseline_gates``. ``bases`` names the columns
+    the label may be read from (the first by default), by basis name.
     """
 
     name: str
@@ -105,6 +106,7 @@ class Kind:
     floors: tuple[Floor, ...] = ()
     baseline: str | None = None
     baseline_gates: tuple[tuple[str, bool], ...] = ()
+    bases: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def numeric_names(self) -> tuple[str, ...]:
@@ -172,6 +174,18 @@ class Kind:
         if self.transform is not None:
             X[:, : len(self.numeric)] = self.transform(X[:, : len(self.numeric)])
         return X
+
+    def labelled(self, frame: pd.DataFrame, basis: str | None = None) -> pd.DataFrame:
+        """``frame`` with its label read from ``basis``'s column (the first basis's by
+        default) for a kind with ``bases``; a frame without that column keeps its own
+        label. Raises :class:`ValueError` for a basis the kind does not have."""
+        if not self.bases:
+            return frame
+        columns = dict(self.bases)
+        if basis is not None and basis not in columns:
+            raise ValueError(f"{self.name} has no label basis {basis!r}: {list(columns)}")
+        column = columns[basis or self.bases[0][0]]
+        return frame.assign(**{self.target: frame[column]}) if column in frame else frame
 
     def estimator_class(self) -> type:
         """The estimator class (a :class:`aetheredge.models.ForestModel`)."""

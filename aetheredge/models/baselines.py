@@ -9,54 +9,77 @@ learned state ending in ``_``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from aetheredge import kinds
+from aetheredge.kinds.cost import SKU_FACTS
 from aetheredge.models.evaluation import anomaly_metrics, regression_metrics
+
+# A resource-day's quantity the price book prices, the first of these it has.
+PRICED = (
+    "vcpu_hours",
+    "gpu_hours",
+    "memory_gib_hours",
+    "storage_gib_month",
+    "egress_gib",
+    "requests",
+)
 
 
 class UnitPriceBaseline:
-    """Cost as a unit price times a quantity: a workload's vCPU-hours times the median
-    cost per vCPU-hour of the training rows with its region, pricing model and family
-    (the price book's row), and, for rows without vCPU-hours, that row's median cost.
-    A row of the book the training rows never saw takes the overall medians.
+    """Cost as a per-SKU unit price times a quantity, the naive reading of a bill.
 
-    This is the nearest to FOCUS's per-SKU unit price that the cost rows allow: the
-    region, pricing model and family are what name a SKU's price there.
+    A row's SKU is everything the cost rows say of its price: provider, region,
+    service and pricing categories, commitment status, charge frequency, and the
+    instance's cores, memory and GPUs. Its quantity is the first of ``quantities`` it
+    used (an instance's vCPU-hours, a bucket's GiB-months). The price is the median,
+    over the training rows of that SKU and quantity, of cost per unit; a row without
+    any quantity costs its SKU's median cost. A SKU the training rows never saw takes
+    the median unit price of its quantity over all rows.
     """
 
-    def __init__(self, quantity: str = "vcpu_hours") -> None:
-        self.quantity = quantity
+    def __init__(self, quantities: tuple[str, ...] = PRICED) -> None:
+        self.quantities = quantities
 
-    def _columns(self) -> tuple[int, list[int]]:
+    def _measured(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's priced quantity (its index in ``quantities``, -1 for none) and amount."""
         names = kinds.get("cost").input_names
-        book = [i for i, name in enumerate(names) if "=" in name]
-        return names.index(self.quantity), book
+        amounts = X[:, [names.index(q) for q in self.quantities]]
+        used = amounts > 0
+        which = np.where(used.any(axis=1), used.argmax(axis=1), -1)
+        amount = np.where(which >= 0, amounts[np.arange(len(X)), np.maximum(which, 0)], 0.0)
+        return which, amount
 
-    def _rows(self, X: np.ndarray) -> np.ndarray:
-        _, book = self._columns()
-        return np.ascontiguousarray(X[:, book] > 0.5).view(np.dtype((np.void, len(book))))[:, 0]
+    def _skus(self, X: np.ndarray, which: np.ndarray) -> np.ndarray:
+        names = kinds.get("cost").input_names
+        facts = [names.index(f.name) for f in SKU_FACTS]
+        book = [i for i, name in enumerate(names) if "=" in name]
+        key = np.column_stack([X[:, book] > 0.5, X[:, facts], which]).astype(np.float64)
+        return np.ascontiguousarray(key).view(np.dtype((np.void, key.shape[1] * 8)))[:, 0]
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> UnitPriceBaseline:
-        q = X[:, self._columns()[0]]
-        rows = self._rows(X)
-        metered = q > 0
-        self.unit_price_ = float(np.median(y[metered] / q[metered])) if metered.any() else 0.0
-        self.fixed_ = float(np.median(y[~metered])) if (~metered).any() else 0.0
-        self.prices_: dict[bytes, tuple[float, float]] = {}
-        for row in np.unique(rows):
-            mine = rows == row
-            on, off = mine & metered, mine & ~metered
-            price = float(np.median(y[on] / q[on])) if on.any() else self.unit_price_
-            fixed = float(np.median(y[off])) if off.any() else self.fixed_
-            self.prices_[row.tobytes()] = (price, fixed)
+        which, amount = self._measured(X)
+        rows = pd.DataFrame(
+            {
+                "sku": [k.tobytes() for k in self._skus(X, which)],
+                "which": which,
+                "value": np.where(which >= 0, y / np.where(which >= 0, amount, 1.0), y),
+            }
+        )
+        self.prices_: dict[bytes, float] = rows.groupby("sku")["value"].median().to_dict()
+        self.defaults_: dict[int, float] = rows.groupby("which")["value"].median().to_dict()
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        q = X[:, self._columns()[0]]
-        default = (self.unit_price_, self.fixed_)
-        found = [self.prices_.get(row.tobytes(), default) for row in self._rows(X)]
-        price, fixed = np.array(found).T if found else (np.empty(0), np.empty(0))
-        return np.where(q > 0, price * q, fixed)
+        which, amount = self._measured(X)
+        price = np.array(
+            [
+                self.prices_.get(k.tobytes(), self.defaults_.get(int(w), 0.0))
+                for k, w in zip(self._skus(X, which), which, strict=True)
+            ],
+            dtype=np.float64,
+        )
+        return np.where(which >= 0, price * amount, price)
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return regression_metrics(y, self.predict(X))

@@ -104,6 +104,11 @@ class TrainingSettings(BaseModel):
         ge=1,
         description="Trees each Ray Train worker grows between checkpoints.",
     )
+    cost_basis: Literal["effective", "billed"] = Field(
+        default="effective",
+        description="The cost model's label: the amortised EffectiveCost, or the BilledCost "
+        "(usage a prepaid commitment covers is billed 0).",
+    )
     train_poll_s: float = Field(
         default=0.2,
         gt=0,

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from aetheredge.cli.main import app
-from aetheredge.ingest.focus import Stored, convert, read, store
+from aetheredge.focus import convert, read
+from aetheredge.ingest.focus import Stored, store
 from aetheredge.stores.postgres import connect
 from tests.support.focus import PROVIDERS, charge, export
 
@@ -85,17 +86,22 @@ def _export() -> pd.DataFrame:
 def test_charges_become_one_row_per_workload_day():
     load = convert(read(_export()))
     frame = load.frame.set_index("workload_id")
-    assert sorted(frame.index) == ["acct-1/API Gateway", "bucket-1", "g-1", "i-1", "nat-1"]
+    assert sorted(frame.index) == ["acct-1/API Gateway", "bucket-1", "g-1", "i-1", "i-3", "nat-1"]
     vm = frame.loc["i-1"]
     assert vm.vcpu_hours == 8.0
     assert vm.memory_gib_hours == pytest.approx(16e9 / 2**30)  # GB-Hours: 10⁹ bytes
-    assert vm.cost_usd == pytest.approx(0.45)
+    assert vm.billed_cost == pytest.approx(0.45)
+    assert frame.loc["i-3"].region == "mars-north-1"  # any region is read
     assert frame.loc["bucket-1"].storage_gib_month == pytest.approx(100e9 / 2**30)
     assert frame.loc["nat-1"].egress_gib == pytest.approx(50e9 / 2**30)  # GB, not GiB
     gpu = frame.loc["g-1"]
-    assert (gpu.gpu_hours, gpu.pricing_model, gpu.instance_family) == (2.0, "spot", "gpu")
+    assert (gpu.gpu_hours, gpu.pricing_category, gpu.service_category) == (
+        2.0,
+        "Dynamic",
+        "AI and Machine Learning",
+    )
     assert frame.loc["acct-1/API Gateway"].requests == 5000.0
-    assert sum(load.skipped.values()) == 3 and load.charges == 10
+    assert sum(load.skipped.values()) == 2 and load.charges == 10  # the tax, the EUR charge
 
 
 async def _totals(settings, account: str) -> tuple[dict, float]:
@@ -109,7 +115,8 @@ async def _totals(settings, account: str) -> tuple[dict, float]:
             account,
         )
         days = await conn.fetchval(
-            "SELECT sum(cost_usd) FROM cost_usage WHERE billing_scope LIKE $1", f"%|{account}|%"
+            "SELECT sum(billed_cost) FROM cost_usage WHERE billing_scope LIKE $1",
+            f"%|{account}|%",
         )
     finally:
         await conn.close()
@@ -149,7 +156,7 @@ def test_storing_twice_changes_nothing_and_a_restated_period_replaces_its_charge
     august = read(restated).frame
     assert by[("AWS", 8)] == (pytest.approx(august["BilledCost"].sum()), len(august))
     assert by[("AWS", 7)] == (pytest.approx(0.7), 1)  # another billing period: untouched
-    assert days == pytest.approx(convert(read(restated)).cost + 0.7)
+    assert days == pytest.approx(convert(read(restated)).frame["billed_cost"].sum() + 0.7)
 
 
 def test_the_cli_stores_a_parquet_export_and_reconciles_it_as_json(
@@ -162,8 +169,8 @@ def test_the_cli_stores_a_parquet_export_and_reconciles_it_as_json(
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "stored 10 charges, replacing 0 of the billing periods they restate" in said
-    assert "5 workload-days" in said
-    assert "the model does not learn from 1 charges: billed in a currency other than USD" in said
+    assert "6 workload-days" in said
+    assert "the model does not learn from 1 charges: no cost in USD (and no USD" in said
     result = _ingest(path, db_settings, monkeypatch, "--json")
     report = json.loads(result.output)
     assert report["restatement"] == {"replaced_charges": 10, "charges": 10}

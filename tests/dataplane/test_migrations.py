@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
-from aetheredge.kinds.cost import COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
+from aetheredge.kinds.cost import BASES as COST_BASES
+from aetheredge.kinds.cost import COST_CATEGORICAL, COST_NUMERIC
 from aetheredge.stores.postgres import connect
 from aetheredge.stores.postgres.migrate import Migration, MigrationError, migrate, migrations
 from aetheredge.stores.postgres.partitions import maintain
@@ -38,7 +39,8 @@ def test_tables_follow_the_feature_schema(db_settings):
 
     columns = run(db_settings, scenario)
     assert tuple(columns["telemetry"][: len(TELEMETRY_COLUMNS)]) == TELEMETRY_COLUMNS
-    cost = [f.name for f in COST_NUMERIC] + [c.name for c in COST_CATEGORICAL] + [COST_TARGET.name]
+    cost = [f.name for f in COST_NUMERIC] + [c.name for c in COST_CATEGORICAL]
+    cost += [column for _, column in COST_BASES]
     assert set(cost) <= set(columns["cost_usage"])
     assert {"ts", "model", "version", "entity_id", "value", "flag", "request_id"} <= set(
         columns["predictions"]
@@ -138,4 +140,39 @@ def test_maintain_creates_ahead_and_drops_past_retention(db_settings):
         "telemetry_p20310311",
         "telemetry_p20310312",
         "telemetry_p20310313",
+    ]
+
+
+def test_cost_rows_of_the_schema_before_focus_are_kept_in_focus_terms(db_settings):
+    schema = f"{db_settings.database_schema}_before_focus"
+    earlier = [m for m in migrations("partitioned") if m.version < 5]
+    latest = next(m for m in migrations("partitioned") if m.version == 5)
+
+    async def scenario(conn):
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+        try:
+            await conn.execute(f"SET search_path TO {schema}, public")
+            for migration in earlier:
+                await conn.execute(migration.sql)
+            await conn.execute(
+                "INSERT INTO cost_usage (period_start, workload_id, vcpu_hours, memory_gib_hours,"
+                " storage_gib_month, egress_gib, gpu_hours, requests, region, pricing_model,"
+                " instance_family, cost_usd) VALUES"
+                " ('2026-01-01', 'wl-1', 96, 384, 0, 0, 0, 0, 'us-east-1', 'reserved', 'general',"
+                " 2.5), ('2026-01-01', 'wl-2', 48, 96, 0, 0, 0, 0, 'eu-west-1', 'spot', 'compute',"
+                " 0.7)"
+            )
+            await conn.execute(latest.sql)
+            return await conn.fetch(
+                "SELECT workload_id, provider, region, service_category, pricing_category,"
+                " commitment_status, charge_frequency, effective_cost, billed_cost, cores"
+                " FROM cost_usage ORDER BY workload_id"
+            )
+        finally:
+            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+    rows = [tuple(r) for r in run(db_settings, scenario)]
+    assert rows == [
+        ("wl-1", "AWS", "us-east-1", "Compute", "Committed", "Used", "Usage-Based", 2.5, 2.5, 0.0),
+        ("wl-2", "AWS", "eu-west-1", "Compute", "Dynamic", None, "Usage-Based", 0.7, 0.7, 0.0),
     ]

@@ -8,25 +8,20 @@ import pandas as pd
 import pytest
 
 from aetheredge.artifacts.registry import Registry
+from aetheredge.datasets.bills import focus_bill
 from aetheredge.datasets.policy import Window
 from aetheredge.datasets.postgres import dataset
-from aetheredge.datasets.synthetic import cost_usage, telemetry
+from aetheredge.datasets.synthetic import telemetry
+from aetheredge.focus import convert, read
+from aetheredge.ingest.focus import store
 from aetheredge.ingest.telemetry import validate
 from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
-from aetheredge.kinds.cost import COST_CATEGORICAL, COST_NUMERIC, COST_TARGET
 from aetheredge.stores.postgres import connect
 from aetheredge.stores.postgres.writer import Database
 from train.pipeline import retrain
 
 pytestmark = pytest.mark.integration
 WINDOW = Window(datetime(2026, 7, 1, tzinfo=UTC), datetime(2026, 7, 20, tzinfo=UTC))
-COST_COLUMNS = (
-    "period_start",
-    "workload_id",
-    *(f.name for f in COST_NUMERIC),
-    *(c.name for c in COST_CATEGORICAL),
-    COST_TARGET.name,
-)
 
 
 def _incidents(fleet: pd.DataFrame) -> list[tuple]:
@@ -44,17 +39,15 @@ def _incidents(fleet: pd.DataFrame) -> list[tuple]:
     return windows
 
 
-async def _store(settings, fleet: pd.DataFrame, usage: pd.DataFrame) -> None:
+async def _store(settings, fleet: pd.DataFrame, bill: pd.DataFrame) -> int:
+    """Store ``fleet``'s telemetry and its incidents, and ``bill`` as ingest stores a
+    FOCUS export; the resource-days the bill gave."""
     database = Database(settings)
     try:
         batch = validate(fleet[list(TELEMETRY_COLUMNS)].copy())
         await (await database.writer("telemetry", TELEMETRY_COLUMNS)).write(
             batch.records(), batch.days()
         )
-        usage = usage.rename(columns={"ts": "period_start"})
-        usage["period_start"] = usage["period_start"].dt.tz_localize(UTC)
-        records = list(usage[list(COST_COLUMNS)].astype(object).itertuples(index=False))
-        await (await database.writer("cost_usage", COST_COLUMNS)).write(records)
         conn = await connect(settings)
         await conn.executemany(
             "INSERT INTO incidents (entity_id, starts_at, ends_at) VALUES ($1, $2, $3)",
@@ -63,6 +56,8 @@ async def _store(settings, fleet: pd.DataFrame, usage: pd.DataFrame) -> None:
         await conn.close()
     finally:
         await database.close()
+    charges = read(bill)
+    return (await store(settings, charges, convert(charges))).workload_days
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +65,14 @@ def stored(platform):
     settings, _ = platform
     fleet = telemetry(12 * 1500, steps_per_entity=1500, seed=21, start="2026-07-02")
     fleet["entity_id"] = "pg-" + fleet["entity_id"].astype(str)
-    usage = cost_usage(3000, seed=5, start="2026-07-01", days=15)
-    asyncio.run(_store(settings, fleet, usage))
-    return fleet, usage.drop_duplicates(["workload_id", "ts"])
+    bill = focus_bill(200, days=15, seed=5, start="2026-07-01")
+    return fleet, asyncio.run(_store(settings, fleet, bill))
 
 
 def test_reads_split_into_parallel_tasks_by_entity_hash(platform, stored):
     settings, _ = platform
-    fleet, usage = stored
-    for kind, expected in (("anomaly", len(fleet)), ("cost", len(usage))):
+    fleet, resource_days = stored
+    for kind, expected in (("anomaly", len(fleet)), ("cost", resource_days)):
         ds = dataset(kind, settings, WINDOW.since, WINDOW.until, tasks=4).materialize()
         assert ds.num_blocks() == 4, f"{kind}: read_sql fell back to one task"
         assert ds.count() == expected

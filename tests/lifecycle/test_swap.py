@@ -7,8 +7,8 @@ import pytest
 from aetheredge.api.client import ServiceClient
 from aetheredge.api.v1 import row_columns
 from aetheredge.artifacts.registry import Registry
+from aetheredge.datasets.bills import cost_rows
 from aetheredge.datasets.frames import load_frame, split
-from aetheredge.datasets.synthetic import cost_usage
 from aetheredge.lifecycle import champion
 from aetheredge.models import build_model
 from aetheredge.ops.deployment import deploy
@@ -33,7 +33,7 @@ def test_promotion_and_rollback_under_load_fail_no_request(platform, first_versi
         sample=data.X_holdout[:500],
         tags={},
     ).version
-    rows = cost_usage(20, seed=4).to_dict("records")
+    rows = cost_rows(20, seed=4).to_dict("records")
     body = {"rows": [{k: r[k] for k in row_columns("cost")} for r in rows]}
     client = ServiceClient.from_settings(settings)
     with SteadyLoad(client, "/v1/cost/predict", body, clients=4) as load:

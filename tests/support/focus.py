@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from aetheredge.ingest.focus import spec
+from aetheredge.focus import spec
 
 PROVIDERS: dict[str, dict[str, Any]] = {
     "AWS": {

@@ -10,14 +10,20 @@ GOOD_METRICS = {
     "error_rate": 0.001,
     "request_rate": 250,
 }
-GOOD_USAGE = {
+GOOD_USAGE = {  # a day of an m5.xlarge on spot in Ireland, as FOCUS describes it
     "vcpu_hours": 96.0,
     "memory_gib_hours": 384.0,
+    "gpu_hours": 0.0,
     "storage_gib_month": 20.0,
     "egress_gib": 12.5,
-    "gpu_hours": 0.0,
     "requests": 1_000_000,
+    "cores": 4,
+    "memory_gib": 16,
+    "gpus": 0,
+    "provider": "AWS",
     "region": "eu-west-1",
-    "pricing_model": "spot",
-    "instance_family": "general",
+    "service_category": "Compute",
+    "pricing_category": "Dynamic",
+    "commitment_status": None,
+    "charge_frequency": "Usage-Based",
 }

@@ -50,8 +50,35 @@ def test_missing_field_is_named():
 
 
 def test_unknown_category_is_refused():
-    found = errors(CostRequest, [GOOD_USAGE | {"region": "mars-1"}])
-    assert (("rows", 0, "region"), "literal_error") in found
+    found = errors(CostRequest, [GOOD_USAGE | {"pricing_category": "Haggled"}])
+    assert (("rows", 0, "pricing_category"), "literal_error") in found
+
+
+@pytest.mark.parametrize(
+    ("change", "loc", "kind"),
+    [
+        ({"region": 7}, ("rows", 0, "region"), "string_type"),
+        ({"region": "x" * 257}, ("rows", 0, "region"), "string_too_long"),
+        ({"commitment_status": "Unused"}, ("rows", 0, "commitment_status"), "value_error"),
+        ({"provider": ["AWS"]}, ("rows", 0, "provider"), "string_type"),
+    ],
+)
+def test_free_text_focus_values_are_checked(change, loc, kind):
+    assert (loc, kind) in errors(CostRequest, [GOOD_USAGE | change])
+
+
+def test_any_region_and_provider_is_read_and_null_means_none():
+    rows = [
+        GOOD_USAGE | {"region": "mars-north-1", "provider": "Hetzner"},
+        GOOD_USAGE | {"region": None, "commitment_status": "Used"},
+        {k: v for k, v in GOOD_USAGE.items() if k not in ("region", "commitment_status")},
+    ]
+    parsed = CostRequest.model_validate({"rows": rows}).rows
+    assert [(r.region, r.provider, r.commitment_status) for r in parsed] == [
+        ("mars-north-1", "Hetzner", None),
+        (None, "AWS", "Used"),
+        (None, "AWS", None),
+    ]
 
 
 @pytest.mark.parametrize(

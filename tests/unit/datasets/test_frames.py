@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from aetheredge.datasets.bills import cost_rows
 from aetheredge.datasets.frames import DataError, load_frame, split
-from aetheredge.datasets.synthetic import cost_usage
 
 
 def test_split_holds_out_the_newest_rows():
@@ -15,11 +15,11 @@ def test_split_holds_out_the_newest_rows():
 
 
 def test_parquet_source_drops_rows_that_break_the_schema(tmp_path):
-    frame = cost_usage(1_000, seed=0)
+    frame = cost_rows(1_000, seed=0)
     frame.loc[3, "vcpu_hours"] = np.nan
     frame.loc[4, "egress_gib"] = -1.0
-    frame["region"] = frame["region"].astype(object)
-    frame.loc[5, "region"] = "mars-1"
+    frame.loc[5, "service_category"] = "Spaceships"  # not one of FOCUS's
+    frame.loc[6, "region"] = "mars-north-1"  # any region is read: its area is "other"
     path = tmp_path / "usage.parquet"
     frame.to_parquet(path)
     loaded = load_frame("cost", str(path), rows=10_000)
@@ -31,8 +31,8 @@ def test_bad_sources_fail_clearly(tmp_path):
     with pytest.raises(DataError, match="or an existing path"):
         load_frame("cost", str(tmp_path / "missing.parquet"))
     path = tmp_path / "partial.parquet"
-    cost_usage(10, seed=0).drop(columns=["cost_usd"]).to_parquet(path)
-    with pytest.raises(DataError, match="cost_usd"):
+    cost_rows(10, seed=0).drop(columns=["cost", "effective_cost", "billed_cost"]).to_parquet(path)
+    with pytest.raises(DataError, match="'cost'"):
         load_frame("cost", str(path))
     (tmp_path / "junk.parquet").write_text("not parquet")
     with pytest.raises(DataError, match="cannot read"):

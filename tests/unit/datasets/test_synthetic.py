@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from aetheredge.datasets import synthetic
 from aetheredge.datasets.frames import validate_frame
@@ -45,22 +44,8 @@ def test_telemetry_looks_like_a_fleet():
     assert list(frame.columns[2:10]) == list(ANOMALY_FEATURES)
 
 
-def test_cost_follows_the_price_book():
-    frame = synthetic.cost_usage(50_000, seed=0)
-    assert len(validate_frame("cost", frame)) == len(frame)
-    assert (frame.gpu_hours[frame.instance_family != "gpu"] == 0).all()
-    unit = frame.cost_usd / frame.vcpu_hours
-    by_pricing = unit.groupby(frame.pricing_model, observed=True).median()
-    assert by_pricing["spot"] < by_pricing["reserved"] < by_pricing["on-demand"]
-    by_region = (
-        unit[frame.pricing_model == "on-demand"].groupby(frame.region, observed=True).median()
-    )
-    assert by_region["sa-east-1"] > by_region["us-east-1"]
-
-
-@pytest.mark.parametrize("generator", [synthetic.telemetry, synthetic.cost_usage])
-def test_rows_are_close_to_requested(generator):
-    assert abs(len(generator(123_456, seed=0)) - 123_456) <= 2016
+def test_rows_are_close_to_requested():
+    assert abs(len(synthetic.telemetry(123_456, seed=0)) - 123_456) <= 2016
 
 
 def test_ragged_ranges():

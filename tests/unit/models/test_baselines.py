@@ -1,14 +1,14 @@
-"""The naive baselines: a price book (a unit price per region, pricing model and family,
-times the vCPU-hours) for cost, a 3-sigma rule on the entity baselines for anomalies.
-Each model must beat its own on the data it can read."""
+"""The naive baselines: a price book (a unit price per SKU times the quantity) for cost,
+a 3-sigma rule on the entity baselines for anomalies. Each model must beat its own on
+the data it can read."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from aetheredge import kinds
+from aetheredge.datasets.bills import cost_rows
 from aetheredge.datasets.frames import load_frame, split
-from aetheredge.datasets.synthetic import cost_usage
 from aetheredge.models import build_model
 from aetheredge.models.baselines import ThreeSigmaBaseline, UnitPriceBaseline
 
@@ -16,31 +16,43 @@ COST = kinds.get("cost")
 
 
 def _rows(*rows: dict) -> pd.DataFrame:
-    base = {f.name: 0.0 for f in COST.numeric}
-    base |= {"region": "us-east-1", "pricing_model": "on-demand", "instance_family": "general"}
+    base = {f.name: 0.0 for f in COST.numeric} | {"cores": 4.0, "memory_gib": 16.0}
+    base |= {
+        "provider": "AWS",
+        "region": "us-east-1",
+        "service_category": "Compute",
+        "pricing_category": "Standard",
+        "commitment_status": None,
+        "charge_frequency": "Usage-Based",
+    }
     return pd.DataFrame([base | row for row in rows])
 
 
-def test_the_price_is_the_median_per_book_row_times_the_quantity():
+def test_the_price_is_the_median_per_sku_times_the_quantity():
     train = _rows(
-        {"vcpu_hours": 10.0, "cost_usd": 1.0},
-        {"vcpu_hours": 10.0, "cost_usd": 3.0},
-        {"vcpu_hours": 20.0, "cost_usd": 2.0},  # 0.1, 0.3, 0.1 a vCPU-hour: median 0.1
-        {"vcpu_hours": 10.0, "cost_usd": 9.0, "region": "eu-west-1"},
-        {"storage_gib_month": 5.0, "cost_usd": 4.0},  # no vCPU-hours: the row's median
+        {"vcpu_hours": 10.0, "cost": 1.0},
+        {"vcpu_hours": 10.0, "cost": 3.0},
+        {"vcpu_hours": 20.0, "cost": 2.0},  # 0.1, 0.3, 0.1 a vCPU-hour: median 0.1
+        {"vcpu_hours": 10.0, "cost": 9.0, "region": "eu-west-1"},  # another SKU: 0.9
+        {"vcpu_hours": 10.0, "cost": 5.0, "cores": 8.0},  # a bigger instance: 0.5
+        {"storage_gib_month": 5.0, "cost": 4.0, "cores": 0.0, "memory_gib": 0.0},  # 0.8
+        {"cost": 7.0, "service_category": "Other"},  # no quantity: the SKU's median cost
     )
-    baseline = UnitPriceBaseline().fit(COST.encode(train), train["cost_usd"].to_numpy())
+    baseline = UnitPriceBaseline().fit(COST.encode(train), train["cost"].to_numpy())
     test = _rows(
         {"vcpu_hours": 100.0},
-        {"vcpu_hours": 100.0, "region": "eu-west-1"},
-        {"storage_gib_month": 1.0},
-        {"vcpu_hours": 100.0, "region": "sa-east-1"},  # unseen: the overall median, 0.2
+        {"vcpu_hours": 100.0, "region": "eu-central-1"},  # Europe too: the same SKU
+        {"vcpu_hours": 100.0, "cores": 8.0},
+        {"storage_gib_month": 1.0, "cores": 0.0, "memory_gib": 0.0},
+        {"service_category": "Other"},
+        {"vcpu_hours": 100.0, "provider": "Oracle"},  # unseen: all vCPU-hours' median, 0.3
     )
-    assert baseline.predict(COST.encode(test)) == pytest.approx([10.0, 90.0, 4.0, 20.0])
+    predicted = baseline.predict(COST.encode(test))
+    assert predicted == pytest.approx([10.0, 90.0, 50.0, 0.8, 7.0, 30.0])
 
 
-def test_the_cost_model_beats_the_price_book_on_synthetic_usage():
-    data = split("cost", cost_usage(6_000, seed=3))
+def test_the_cost_model_beats_the_price_book_on_synthetic_bills():
+    data = split("cost", cost_rows(6_000, seed=3))
     naive = (
         UnitPriceBaseline().fit(data.X_train, data.y_train).evaluate(data.X_holdout, data.y_holdout)
     )

@@ -6,10 +6,11 @@ import numpy as np
 import orjson
 import pytest
 
+from aetheredge import kinds
 from aetheredge.api.errors import ProtocolError, RequestError
 from aetheredge.api.limits import BodyLimit
 from aetheredge.api.v2 import HEADER_LENGTH
-from tests.support.rows import GOOD_METRICS
+from tests.support.rows import GOOD_METRICS, GOOD_USAGE
 
 
 def run(coro):
@@ -82,7 +83,8 @@ def test_v2_metadata_names_the_input_and_outputs(service):
         ("score", "FP64"),
         ("is_anomaly", "BOOL"),
     ]
-    assert service.metadata("cost", "1").inputs[0].shape == [-1, 20]
+    cost = kinds.get("cost").input_names
+    assert service.metadata("cost", "1").inputs[0].shape == [-1, len(cost)]
     assert service.model_ready("cost").ready
 
 
@@ -133,17 +135,16 @@ def test_v2_binary_tensors_in_and_out(service):
 
 
 def test_cost_tensor_takes_one_hot_categoricals(service):
-    numeric = [100.0, 400.0, 50.0, 10.0, 0.0, 1e6]
-    one_hot = [1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+    spec = kinds.get("cost")
+    row = spec.encode({name: [value] for name, value in GOOD_USAGE.items()})[0].tolist()
     request = {
-        "inputs": [
-            {"name": "features", "shape": [1, 20], "datatype": "FP64", "data": numeric + one_hot}
-        ]
+        "inputs": [{"name": "features", "shape": [1, len(row)], "datatype": "FP64", "data": row}]
     }
     body, _ = _infer(service, "cost", request)
     assert orjson.loads(body)["outputs"][0]["data"][0] > 0
-    request["inputs"][0]["data"] = [*numeric, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0]
-    with pytest.raises(ProtocolError, match="row 0, feature region=us-east-1"):
+    provider = spec.input_names.index("provider=Microsoft")
+    request["inputs"][0]["data"] = [*row[:provider], 1, *row[provider + 1 :]]  # two providers
+    with pytest.raises(ProtocolError, match="row 0, feature provider=AWS"):
         _infer(service, "cost", request)
 
 

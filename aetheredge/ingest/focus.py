@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aetheredge.ingest.focus.charges import COLUMNS, Charges
-from aetheredge.ingest.focus.days import COLUMNS as DAY_COLUMNS
-from aetheredge.ingest.focus.days import FocusLoad, records
+from aetheredge.focus.charges import COLUMNS, Charges
+from aetheredge.focus.days import COLUMNS as DAY_COLUMNS
+from aetheredge.focus.days import FocusLoad, records
 from aetheredge.settings import Settings
 from aetheredge.stores.postgres import UNAVAILABLE, DatabaseUnavailableError
 from aetheredge.stores.postgres.writer import Database

@@ -2,7 +2,7 @@
 
 A charge's quantity is its ``ConsumedQuantity`` of ``ConsumedUnit``, or, where the
 provider meters none (both columns are conditional), its ``PricingQuantity`` of
-``PricingUnit``. By its unit (:mod:`~aetheredge.ingest.focus.units`):
+``PricingUnit``. By its unit (:mod:`~aetheredge.focus.units`):
 
 - cores or GPUs times time ("vCPU-Hours", "OCPU Hours", "GPU-Hours") are vCPU or GPU
   hours; an OCPU is one physical core, two vCPUs (Oracle's x86 shapes);
@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from aetheredge.ingest.focus.spec import key_values
-from aetheredge.ingest.focus.units import Unit, parse
+from aetheredge.focus.spec import key_values
+from aetheredge.focus.units import Unit, parse
 
 GIB = 2.0**30
 HOURS_PER_MONTH = 730.0
@@ -49,17 +49,6 @@ class Facts:
         spec, azure = key_values(details), key_values(microsoft)
         cores = spec.get("CoreCount") or azure.get("VCPUs") or azure.get("vCores") or 0.0
         return cls(_number(cores), _number(spec.get("MemorySize")), _number(spec.get("GpuCount")))
-
-    @property
-    def family(self) -> str:
-        """The cost model's instance family: GPUs, else GiB per vCPU (about 2 for
-        compute, 4 for general and 8 for memory-optimised shapes)."""
-        if self.gpus > 0:
-            return "gpu"
-        if self.cores <= 0 or self.memory_gib <= 0:
-            return "general"
-        ratio = self.memory_gib / self.cores
-        return "compute" if ratio <= 3 else "memory" if ratio >= 6 else "general"
 
 
 def _number(value: object) -> float:

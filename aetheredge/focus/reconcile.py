@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from aetheredge.ingest.focus.charges import COSTS, Charges
+from aetheredge.focus.charges import COSTS, Charges
 
 NONE = "(none)"
 

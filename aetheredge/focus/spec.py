@@ -100,32 +100,6 @@ _DRAFTS = {
     "ChargeSubcategory": "1.0-preview",
 }
 
-CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
-CHARGE_CLASSES = ("Correction",)
-PRICING_CATEGORIES = ("Standard", "Dynamic", "Committed", "Other")
-COMMITMENT_STATUSES = ("Used", "Unused")
-SERVICE_CATEGORIES = (
-    "AI and Machine Learning",
-    "Analytics",
-    "Business Applications",
-    "Compute",
-    "Databases",
-    "Developer Tools",
-    "Multicloud",
-    "Identity",
-    "Integration",
-    "Internet of Things",
-    "Management and Governance",
-    "Media",
-    "Migration",
-    "Mobile",
-    "Networking",
-    "Security",
-    "Storage",
-    "Web",
-    "Other",
-)
-
 
 class FocusError(ValueError):
     """A file that is not a FOCUS export this reader reads; the message is one line."""

@@ -3,14 +3,17 @@ SKU facts of FOCUS 1.1+, and what each provider leaves out."""
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
-from aetheredge.ingest.focus import FocusError, convert, read, read_export, reconcile, spec
-from aetheredge.ingest.focus.units import Unit, parse
-from aetheredge.ingest.focus.usage import Facts, direction, per_unit
+from aetheredge.focus import FocusError, convert, read, read_export, reconcile, spec
+from aetheredge.focus.units import Unit, parse
+from aetheredge.focus.usage import Facts, direction, per_unit
 from tests.support.focus import PROVIDERS, charge, export
 
 GIB_PER_GB = 1e9 / 2**30
+NETTED = "a resource's day that nets to no cost after its refunds and corrections"
+ACCOUNTS = "an account's charge (purchase, tax, credit, adjustment), not a resource's"
 
 
 @pytest.mark.parametrize(
@@ -78,9 +81,6 @@ def test_an_instance_hour_counts_its_cores_memory_and_gpus_from_the_sku_facts():
         "memory_gib_hours": 16.0,
         "gpu_hours": 1.0,
     }
-    assert facts.family == "gpu"
-    assert Facts.of('{"CoreCount": 8, "MemorySize": 16}').family == "compute"
-    assert Facts.of('{"CoreCount": 2, "MemorySize": 16}').family == "memory"
     assert Facts.of(None, '{"VCPUs": 2}').cores == 2.0  # Microsoft's x_SkuDetails
     assert per_unit(parse("Hours"), "Compute", None, Facts()) == {}  # no facts, no usage
 
@@ -114,21 +114,22 @@ def test_every_providers_instance_hours_become_usage_and_the_rest_is_reported():
             BilledCost=4.5,
             SkuPriceDetails=None,
         ),
-        charge(ResourceId="support", ConsumedUnit="Count", BilledCost=3.0),
+        charge(ResourceId="support", ConsumedUnit="Count", BilledCost=3.0, EffectiveCost=3.0),
         charge(ResourceId="vm-1", ChargeCategory="Tax", BilledCost=0.02),
     ]
     charges = read(export(*rows))
     load = convert(charges)
     frame = load.frame.set_index("workload_id")
     assert charges.version == "1.2" and load.charges == 8
-    assert (frame.loc["vm-AWS"].vcpu_hours, frame.loc["vm-AWS"].memory_gib_hours) == (4.0, 16.0)
-    assert frame.loc["vm-AWS"].instance_family == "general"
-    assert (frame.loc["gpu-1"].gpu_hours, frame.loc["gpu-1"].instance_family) == (1.0, "gpu")
+    assert list(frame.loc[[f"vm-{p}" for p in PROVIDERS], "provider"]) == list(PROVIDERS)
+    vm = frame.loc["vm-AWS"]
+    assert (vm.vcpu_hours, vm.memory_gib_hours, vm.cores, vm.memory_gib) == (4.0, 16.0, 4.0, 16.0)
+    assert (frame.loc["gpu-1"].gpu_hours, frame.loc["gpu-1"].gpus) == (1.0, 1.0)
     assert frame.loc["nat-1"].egress_gib == pytest.approx(50 * GIB_PER_GB)
+    assert frame.loc["vm-Oracle"].region is None  # no RegionId: read as "global"
+    assert frame.loc["vm-Microsoft"].region == "eastus"  # every region is read
     assert load.unmeasured == {"Count": 3.0}
-    # outside the cost model's regions for now: Microsoft, Google and Oracle's null
-    assert sum(v for k, v in load.skipped.items() if k.startswith("no RegionId")) == 3
-    assert load.skipped["not a usage charge (purchase, tax, credit, adjustment)"] == 1
+    assert load.skipped[ACCOUNTS] == 1
 
 
 def test_exports_are_read_from_csv_gzip_parquet_and_folders_of_parts(tmp_path):
@@ -163,7 +164,7 @@ def _bill():
         charge(ChargeCategory="Credit", BilledCost=-5.0, EffectiveCost=-5.0),
         charge(BilledCost=-1.10, EffectiveCost=-1.10, ChargeClass="Correction"),
         charge("Microsoft", BilledCost=3.33, EffectiveCost=3.33, BillingCurrency="EUR"),
-        charge("Oracle", BilledCost=2.22, EffectiveCost=2.22),
+        charge("Oracle", ResourceId="ora-1", BilledCost=2.22, EffectiveCost=2.22),
         charge(ChargeCategory="Refund", BilledCost=4.44, EffectiveCost=4.44),
         charge(BilledCost="n/a", EffectiveCost=1.0),
         charge(ChargePeriodStart="yesterday", BilledCost=0.5, EffectiveCost=0.5),
@@ -206,9 +207,58 @@ def test_stored_plus_left_out_is_the_file_to_the_cent():
 
 def test_the_model_learns_from_usage_in_usd_only_and_says_why_not_the_rest():
     load = convert(read(_bill()))
-    assert load.skipped["not a usage charge (purchase, tax, credit, adjustment)"] == 3
-    assert load.skipped["billed in a currency other than USD"] == 1
-    assert load.skipped["a negative cost (a refund or correction)"] == 1
-    assert load.frame["billing_scope"].unique().tolist() == [
-        "AWS|aws-billing-1|2026-08-01T00:00:00+00:00"
+    assert load.skipped[ACCOUNTS] == 3
+    assert load.skipped["no cost in USD (and no USD PricingCurrencyEffectiveCost)"] == 1
+    frame = load.frame.set_index("workload_id")
+    # the correction nets into its day: 10.10 - 1.10 billed, 7.07 - 1.10 effective
+    assert frame.loc["vm-1", ["billed_cost", "effective_cost"]].tolist() == pytest.approx(
+        [9.0, 5.97]
+    )
+    assert frame.loc["ora-1"].region is None
+    assert sorted(load.frame["billing_scope"].unique()) == [
+        "AWS|aws-billing-1|2026-08-01T00:00:00+00:00",
+        "Oracle|oracle-billing-1|2026-08-01T00:00:00+00:00",
     ]
+
+
+def test_commitments_reach_the_model_amortised_and_their_unused_share_does_not():
+    rows = [
+        charge(
+            ResourceId="reserved",
+            PricingCategory="Committed",
+            CommitmentDiscountId="ri-1",
+            CommitmentDiscountStatus="Used",
+            BilledCost=0.0,
+            EffectiveCost=0.12,
+        ),
+        charge(
+            ResourceId=None,
+            CommitmentDiscountId="ri-1",
+            CommitmentDiscountStatus="Unused",
+            BilledCost=0.0,
+            EffectiveCost=0.03,
+        ),
+        charge(ResourceId="refunded", BilledCost=0.2),
+        charge(
+            ResourceId="refunded", BilledCost=-0.2, EffectiveCost=-0.2, ChargeClass="Correction"
+        ),
+        charge(  # billed in euros, priced in dollars (FOCUS 1.2)
+            ResourceId="eu-vm",
+            BillingCurrency="EUR",
+            BilledCost=0.18,
+            EffectiveCost=0.18,
+            PricingCurrency="USD",
+            PricingCurrencyEffectiveCost=0.2,
+        ),
+    ]
+    load = convert(read(export(*rows)))
+    frame = load.frame.set_index("workload_id")
+    reserved = frame.loc["reserved"]
+    assert (reserved.billed_cost, reserved.effective_cost) == (0.0, 0.12)
+    assert (reserved.pricing_category, reserved.commitment_status) == ("Committed", "Used")
+    assert load.skipped["a commitment's unused share, which no resource used"] == 1
+    assert load.skipped[NETTED] == 2
+    assert "refunded" not in frame.index
+    assert frame.loc["eu-vm", "effective_cost"] == 0.2 and np.isnan(
+        frame.loc["eu-vm", "billed_cost"]
+    )

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from aetheredge.ingest.focus import spec
+from aetheredge.features.focus_values import CHARGE_CATEGORIES, CHARGE_CLASSES
+from aetheredge.focus import spec
 
 # focus_charges column -> FOCUS column
 COLUMNS: dict[str, str] = {
@@ -129,7 +130,7 @@ def _key_value(value: object) -> str | None:
 def read(export: pd.DataFrame, declared: str | None = None) -> Charges:
     """Check ``export`` as FOCUS ``declared`` (or the version its columns show), parse
     it, and give each row left out one reason, the first that applies. Raises
-    :class:`~aetheredge.ingest.focus.spec.FocusError` for a file of no version read here."""
+    :class:`~aetheredge.focus.spec.FocusError` for a file of no version read here."""
     version = spec.version(export.columns, declared)
     frame = export.copy()
     for name in NUMBERS:
@@ -145,11 +146,11 @@ def read(export: pd.DataFrame, declared: str | None = None) -> Charges:
             frame[name] = frame[name].map(_key_value)
     reasons = [
         (
-            ~frame["ChargeCategory"].isin(spec.CHARGE_CATEGORIES),
-            f"ChargeCategory is not one of {', '.join(spec.CHARGE_CATEGORIES)}",
+            ~frame["ChargeCategory"].isin(CHARGE_CATEGORIES),
+            f"ChargeCategory is not one of {', '.join(CHARGE_CATEGORIES)}",
         ),
         (
-            frame["ChargeClass"].notna() & ~frame["ChargeClass"].isin(spec.CHARGE_CLASSES),
+            frame["ChargeClass"].notna() & ~frame["ChargeClass"].isin(CHARGE_CLASSES),
             "ChargeClass is neither null nor Correction",
         ),
         (unreadable_cost, "BilledCost or EffectiveCost is not a number"),
