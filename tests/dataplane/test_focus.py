@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aetheredge.cli.main import app
+from aetheredge.datasets.bills import focus_bill
 from aetheredge.focus import convert, read
 from aetheredge.ingest.focus import Stored, store
 from aetheredge.stores.postgres import connect
@@ -279,3 +280,38 @@ def test_every_providers_month_is_stored_to_the_cent_in_every_version(
     categories = {(g["provider"], g["charge_category"]) for g in report["by_provider_and_category"]}
     assert categories == {(p, c) for p in PROVIDERS for c in ("Usage", "Purchase", "Tax", "Credit")}
     assert report["restatement"]["charges"] == 24
+
+
+def test_a_month_to_date_export_then_the_months_brings_every_total_to_the_new_files(
+    db_settings, tmp_path, monkeypatch
+):
+    """Synthetic bills of the four providers, as a provider restates them: an export to
+    the middle of day 5 (half a day still to come), then one of the whole ten days."""
+    early, late = tmp_path / "early.parquet", tmp_path / "late.csv.gz"
+    focus_bill(40, days=10, seed=12, through="2026-10-05T12:00:00").to_parquet(early)
+    full = focus_bill(40, days=10, seed=12)
+    full.to_csv(late, index=False)
+    for path in (early, late, late):
+        result = _ingest(path, db_settings, monkeypatch, "--json")
+        assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["restatement"]["replaced_charges"] == report["restatement"]["charges"]
+    accounts = sorted(full["BillingAccountId"].unique())
+
+    async def stored():
+        conn = await connect(db_settings)
+        try:
+            return await conn.fetch(
+                "SELECT billing_account_id, sum(billed_cost) AS billed, count(*) AS n"
+                " FROM focus_charges WHERE billing_account_id = ANY($1::text[]) GROUP BY 1",
+                accounts,
+            )
+        finally:
+            await conn.close()
+
+    expected = full.groupby("BillingAccountId")["BilledCost"].agg(["sum", "size"])
+    got = {r["billing_account_id"]: (float(r["billed"]), r["n"]) for r in asyncio.run(stored())}
+    assert got == {
+        a: (pytest.approx(expected.loc[a, "sum"], abs=1e-6), expected.loc[a, "size"])
+        for a in accounts
+    }

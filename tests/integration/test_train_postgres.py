@@ -16,6 +16,7 @@ from aetheredge.focus import convert, read
 from aetheredge.ingest.focus import store
 from aetheredge.ingest.telemetry import validate
 from aetheredge.kinds.anomaly import TELEMETRY_COLUMNS
+from aetheredge.lifecycle import events
 from aetheredge.stores.postgres import connect
 from aetheredge.stores.postgres.writer import Database
 from train.pipeline import retrain
@@ -97,3 +98,31 @@ def test_retrain_from_postgres_registers_a_version_judged_on_stored_labels(platf
     run = Registry(settings).client.get_run(result.candidate.run_id)
     assert run.data.params["evaluated_on"] == "postgres"
     assert run.data.params["source"] == "postgres"
+
+
+def test_a_retrain_on_bills_the_past_cannot_price_is_refused_by_a_floor(platform):
+    """The case a real bill found: stored rows that cannot support a model. Here every
+    price rose tenfold in the hold-out days, so nothing fitted on the days before can
+    price them: R² < 0, and nothing is promoted, with the floor named in MLflow and in
+    model_events."""
+    settings, _ = platform
+    bill = focus_bill(60, days=15, seed=8, start="2026-08-01")
+    late = pd.to_datetime(bill["ChargePeriodStart"]) >= pd.Timestamp("2026-08-13", tz=UTC)
+    for cost in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
+        bill.loc[late, cost] *= 10
+    bill.loc[late, "PricingCurrencyEffectiveCost"] *= 10
+    charges = read(bill)
+    asyncio.run(store(settings, charges, convert(charges)))
+    august = Window(datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 8, 16, tzinfo=UTC))
+    result = retrain(
+        "cost", source="postgres", window=august, rows=10_000, workers=1, settings=settings
+    )
+    assert not result.promoted and result.metrics["r2"] < 0
+    assert "misses ≥ 0 (the floor)" in result.decision.reason
+    run = Registry(settings).client.get_run(result.candidate.run_id).data
+    assert run.tags["aetheredge.decision"] == "rejected"
+    assert run.params["label_basis"] == "effective"
+    (event,) = events.recent(settings, "cost", 1)
+    assert (event.event, event.version) == ("rejection", result.candidate.version)
+    missed = [f for f in event.details["floors"] if not f["passed"]]
+    assert (missed[0]["metric"], missed[0]["against"]) == ("r2", "floor")
