@@ -305,6 +305,7 @@ def _resources(fleet: pd.DataFrame, version: str) -> pd.DataFrame:
                 "sku": f"{pro.name[:3].lower()}-",
                 "compute": pro.compute,
                 "storage": pro.storage,
+                "storage_kind": "Disk" if pro.name == "Oracle" else "Object Storage",
                 "transfer": pro.transfer[0],
                 "transfer_category": pro.transfer[1],
                 "hours_unit": pro.hours,
@@ -445,6 +446,7 @@ class _Grid:
                     ServiceCategory=self.column("transfer_category"),
                     SkuId=sku,
                     SkuPriceId=sku,
+                    ServiceSubcategory="Data Transfer",
                     SkuMeter=meters,
                     ListUnitPrice=price,
                 )
@@ -464,6 +466,7 @@ class _Grid:
             ChargeDescription="Storage used",
             ServiceName=self.column("storage"),
             ServiceCategory="Storage",
+            ServiceSubcategory=self.column("storage_kind"),
             SkuId=sku,
             SkuPriceId=sku + "-standard",
             ListUnitPrice=STORAGE_GB_MONTH,

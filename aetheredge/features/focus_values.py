@@ -46,6 +46,77 @@ SERVICE_CATEGORIES = (
     "Other",
 )
 
+# ServiceSubcategory's allowed values (introduced in 1.1), grouped by ServiceCategory.
+SERVICE_SUBCATEGORIES = (
+    "Bots",
+    "Generative AI",
+    "Machine Learning",
+    "Natural Language Processing",
+    "Other (AI and Machine Learning)",
+    "Analytics Platform",
+    "Business Intelligence",
+    "Data Processing",
+    "Search",
+    "Streaming Analytics",
+    "Other (Analytics)",
+    "Other (Business Applications)",
+    "Containers",
+    "End User Computing",
+    "Quantum",
+    "Serverless Compute",
+    "Virtual Machines",
+    "Other (Compute)",
+    "Caching",
+    "Data Warehouse",
+    "Relational",
+    "NoSQL",
+    "Ledger",
+    "Time Series",
+    "Other (Databases)",
+    "Other (Developer Tools)",
+    "Other (Identity)",
+    "API Management",
+    "Messaging",
+    "Workflow Automation",
+    "Other (Integration)",
+    "Other (Internet of Things)",
+    "Administration",
+    "Architecture",
+    "Compliance",
+    "Cost Management",
+    "Data Governance",
+    "Disaster Recovery",
+    "Observability",
+    "Support",
+    "Other (Management and Governance)",
+    "Other (Media)",
+    "Other (Migration)",
+    "Other (Mobile)",
+    "Other (Multicloud)",
+    "Content Delivery",
+    "Data Transfer",
+    "Load Balancing",
+    "Network Management",
+    "Network Security",
+    "Other (Networking)",
+    "CSPM",
+    "Credentials",
+    "SIEM",
+    "Threat Detection",
+    "Other (Security)",
+    "Backups",
+    "Bulk Transfer",
+    "Disk",
+    "Files",
+    "Object Storage",
+    "Other (Storage)",
+    "Other (Web)",
+    "Other (Other)",
+)
+# The cost model's: the allowed values, "none" where a file has none (FOCUS 1.0), and
+# "other" for a value the list does not hold.
+SUBCATEGORIES = (*SERVICE_SUBCATEGORIES, "none", "other")
+
 PROVIDERS = ("AWS", "Microsoft", "Google Cloud", "Oracle", "Other")
 _PROVIDER_NAMES = (
     ("AWS", re.compile(r"\b(aws|amazon)\b")),
@@ -115,6 +186,16 @@ def area_of(region_id: object) -> str | None:
     if text == "none":
         return "global"
     return next((area for area, rule in _AREA_RULES if rule.search(text)), "other")
+
+
+def subcategory_of(value: object) -> str | None:
+    """A ``ServiceSubcategory`` as one of :data:`SUBCATEGORIES`, or None for a value
+    that is not text."""
+    if value is None or value == "":
+        return "none"
+    if not isinstance(value, str):
+        return None
+    return value if value in SERVICE_SUBCATEGORIES or value in ("none", "other") else "other"
 
 
 def commitment_of(status: object) -> str | None:

@@ -52,6 +52,7 @@ CATEGORIES = {
     "provider": "ProviderName",
     "region": "RegionId",
     "service_category": "ServiceCategory",
+    "service_subcategory": "ServiceSubcategory",
     "pricing_category": "PricingCategory",
     "commitment_status": "CommitmentDiscountStatus",
     "charge_frequency": "ChargeFrequency",

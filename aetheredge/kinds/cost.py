@@ -3,8 +3,9 @@
 A row is one resource's usage charges over one UTC day, in FOCUS's terms: how much it
 used of each unit family (vCPU-, memory- and GPU-hours, storage GiB-months, egress
 GiB, requests), the size of its SKU (cores, memory, GPUs per instance), and, from its
-largest charge, its provider, region, service category, pricing category, commitment
-status and charge frequency. FOCUS bills become such rows in
+largest charge, its provider, region, service category and subcategory (what the
+service does, the specification's list across providers' own service names), pricing
+category, commitment status and charge frequency. FOCUS bills become such rows in
 :mod:`aetheredge.focus.days`, and are stored in ``cost_usage``.
 
 The label is the amortised ``EffectiveCost`` (what the usage cost once commitments are
@@ -31,9 +32,11 @@ from aetheredge.features.focus_values import (
     PRICING_CATEGORIES,
     PROVIDERS,
     SERVICE_CATEGORIES,
+    SUBCATEGORIES,
     area_of,
     commitment_of,
     provider_of,
+    subcategory_of,
 )
 from aetheredge.features.schema import Categorical, Numeric
 from aetheredge.kinds.base import Floor, Kind, Output, Storage
@@ -58,6 +61,12 @@ COST_CATEGORICAL: tuple[Categorical, ...] = (
         "region", AREAS, "FOCUS RegionId, any provider's (null: none); read as its area", area_of
     ),
     Categorical("service_category", SERVICE_CATEGORIES, "FOCUS ServiceCategory"),
+    Categorical(
+        "service_subcategory",
+        SUBCATEGORIES,
+        "FOCUS ServiceSubcategory (1.1+; null: none), the service's core function",
+        subcategory_of,
+    ),
     Categorical("pricing_category", PRICING_CATEGORIES, "FOCUS PricingCategory"),
     Categorical(
         "commitment_status",

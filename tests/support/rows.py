@@ -23,6 +23,7 @@ GOOD_USAGE = {  # a day of an m5.xlarge on spot in Ireland, as FOCUS describes i
     "provider": "AWS",
     "region": "eu-west-1",
     "service_category": "Compute",
+    "service_subcategory": "Virtual Machines",
     "pricing_category": "Dynamic",
     "commitment_status": None,
     "charge_frequency": "Usage-Based",

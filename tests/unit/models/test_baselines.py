@@ -21,6 +21,7 @@ def _rows(*rows: dict) -> pd.DataFrame:
         "provider": "AWS",
         "region": "us-east-1",
         "service_category": "Compute",
+        "service_subcategory": "Virtual Machines",
         "pricing_category": "Standard",
         "commitment_status": None,
         "charge_frequency": "Usage-Based",

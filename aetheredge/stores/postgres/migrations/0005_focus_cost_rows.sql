@@ -14,6 +14,7 @@ ALTER TABLE cost_usage
     ADD COLUMN gpus               double precision NOT NULL DEFAULT 0,
     ADD COLUMN provider           text,
     ADD COLUMN service_category   text NOT NULL DEFAULT 'Compute',
+    ADD COLUMN service_subcategory text,
     ADD COLUMN pricing_category   text,
     ADD COLUMN commitment_status  text,
     ADD COLUMN charge_frequency   text NOT NULL DEFAULT 'Usage-Based',
