@@ -58,7 +58,8 @@ def row_model(kind: ModelKind) -> type[BaseModel]:
 
 def _category(cat: Categorical) -> Any:
     """One of ``cat``'s values or, for free text that ``cat.of`` reads, any text it can
-    read (null included)."""
+    read; null too, but never left out: a row that forgets its provider is refused,
+    not priced as another's."""
     if cat.of is None:
         return (Literal[cat.values], Field(..., description=cat.description))
 
@@ -68,7 +69,7 @@ def _category(cat: Categorical) -> Any:
         return value
 
     text = Annotated[str | None, Field(max_length=256), AfterValidator(readable)]
-    return (text, Field(None, description=cat.description))
+    return (text, Field(..., description=cat.description))
 
 
 def row_columns(kind: ModelKind) -> tuple[str, ...]:

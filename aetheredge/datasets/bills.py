@@ -48,6 +48,8 @@ ADJUSTMENT_SHARE = 0.005
 REFUND_SHARE = 0.02  # of usage charges, refunded in part
 RATES = {"USD": 1.0, "EUR": 0.92, "JPY": 150.0}
 HALF_DAY = dt.timedelta(hours=12)
+PRICING = ("Standard", "Dynamic", "Committed")
+PAID = {"Standard": 1.0, "Dynamic": SPOT, "Committed": COMMITTED}
 _COSTS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
 
 
@@ -197,7 +199,10 @@ def _fleet(resources: int, rng: np.random.Generator) -> pd.DataFrame:
     """Each resource: provider, account, team, kind (vm or bucket), region, shape,
     pricing, share of the day it runs, data stored and sent."""
     provider = rng.integers(0, len(PROVIDERS), resources)
-    pick = lambda sizes: (rng.random(resources) * sizes).astype(int)  # noqa: E731
+
+    def pick(sizes: np.ndarray) -> np.ndarray:
+        return (rng.random(resources) * sizes).astype(int)
+
     accounts = np.array([len(p.currencies) for p in PROVIDERS])[provider]
     regions = np.array([len(p.regions) for p in PROVIDERS])[provider]
     shapes = np.array([len(p.shapes) for p in PROVIDERS])[provider]
@@ -274,10 +279,6 @@ def focus_bill(
     lines = pd.concat([usage, _commitments(usage, first, cut)], ignore_index=True)
     lines = pd.concat([lines, _account_charges(lines, cut)], ignore_index=True)
     return _priced(lines, version)
-
-
-PRICING = ("Standard", "Dynamic", "Committed")
-PAID = {"Standard": 1.0, "Dynamic": SPOT, "Committed": COMMITTED}
 
 
 def _resources(fleet: pd.DataFrame, version: str) -> pd.DataFrame:
@@ -627,8 +628,6 @@ def _priced(lines: pd.DataFrame, version: str) -> pd.DataFrame:
         PricingCurrencyEffectiveCost=lines["EffectiveCost"].round(6),
         **{c: (lines[c] * rate).round(6) for c in _COSTS},
     )
-    if version == "1.0":
-        out = out.drop(columns=["SkuMeter"])
     keep = [c for c in out.columns if c in spec.columns(version) or c.startswith("x_")]
     empty = [c for c in keep if c.startswith("x_") and out[c].isna().all()]
     return out[[c for c in keep if c not in empty]]

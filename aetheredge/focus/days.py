@@ -192,15 +192,14 @@ def convert(charges: Charges, grain: str = "resource-day") -> FocusLoad:
     grouped = frame.groupby(keys)
     totals = grouped[[*USAGE, *LABELS, "unbilled"]].sum()
     totals["billed_cost"] = totals["billed_cost"].where(totals.pop("unbilled") == 0)
-    sizes = grouped[FACTS].max()
-    # A resource-day's categories and scope: those of its largest charge.
-    main = frame.sort_values("weight", kind="stable").groupby(keys).last()
-    main = main[[*CATEGORIES, "billing_scope"]]
+    sizes = grouped[FACTS].max().join(grouped.size().rename("charges"))
+    # A resource-day's categories and scope: those of its largest charge, nulls included.
+    main = frame.sort_values("weight", kind="stable").drop_duplicates(keys, keep="last")
+    main = main.set_index(keys)[[*CATEGORIES, "billing_scope"]]
     days = main.join(sizes).join(totals).reset_index()
-    counts = grouped.size().to_numpy()
-    free = (days["effective_cost"] <= 0).to_numpy()
+    free = days["effective_cost"] <= 0
     skipped[f"{what} that nets to no cost after its refunds and corrections"] += int(
-        counts[free].sum()
+        days.loc[free, "charges"].sum()
     )
     days = days[~free].assign(source="focus")
     days[list(USAGE)] = days[list(USAGE)].clip(lower=0.0)  # a refund beyond the day's use

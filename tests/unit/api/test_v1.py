@@ -71,14 +71,14 @@ def test_any_region_and_provider_is_read_and_null_means_none():
     rows = [
         GOOD_USAGE | {"region": "mars-north-1", "provider": "Hetzner"},
         GOOD_USAGE | {"region": None, "commitment_status": "Used"},
-        {k: v for k, v in GOOD_USAGE.items() if k not in ("region", "commitment_status")},
     ]
     parsed = CostRequest.model_validate({"rows": rows}).rows
     assert [(r.region, r.provider, r.commitment_status) for r in parsed] == [
         ("mars-north-1", "Hetzner", None),
         (None, "AWS", "Used"),
-        (None, "AWS", None),
     ]
+    forgot = {k: v for k, v in GOOD_USAGE.items() if k != "provider"}
+    assert (("rows", 0, "provider"), "missing") in errors(CostRequest, [forgot])
 
 
 @pytest.mark.parametrize(

@@ -251,6 +251,16 @@ def test_commitments_reach_the_model_amortised_and_their_unused_share_does_not()
             PricingCurrencyEffectiveCost=0.2,
         ),
     ]
+    rows.append(  # a larger charge than the reserved hours, on no commitment, that day
+        charge(
+            ResourceId="reserved", ServiceCategory="Networking", BilledCost=0.5, EffectiveCost=0.5
+        )
+    )
+    load = convert(read(export(*rows)))
+    frame = load.frame.set_index("workload_id")
+    assert frame.loc["reserved", "commitment_status"] is None  # the largest charge's
+    assert frame.loc["reserved", "service_category"] == "Networking"
+    rows.pop()
     load = convert(read(export(*rows)))
     frame = load.frame.set_index("workload_id")
     reserved = frame.loc["reserved"]
