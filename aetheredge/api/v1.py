@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from aetheredge import kinds
 from aetheredge.features.schema import Categorical, Numeric
@@ -57,19 +57,14 @@ def row_model(kind: ModelKind) -> type[BaseModel]:
 
 
 def _category(cat: Categorical) -> Any:
-    """One of ``cat``'s values or, for free text that ``cat.of`` reads, any text it can
-    read; null too, but never left out: a row that forgets its provider is refused,
-    not priced as another's."""
+    """One of ``cat``'s values or, for an input ``cat.of`` reads, one of the texts it
+    ``accepts`` (any text when it names none) or null; never left out: a row that
+    forgets its provider is refused, not priced as another's. The schema says exactly
+    what is accepted, so that no request it allows is refused."""
     if cat.of is None:
         return (Literal[cat.values], Field(..., description=cat.description))
-
-    def readable(value: str | None) -> str | None:
-        if cat.of(value) is None:
-            raise ValueError(f"{cat.name} {value!r} cannot be read")
-        return value
-
-    text = Annotated[str | None, Field(max_length=256), AfterValidator(readable)]
-    return (text, Field(..., description=cat.description))
+    text = Literal[cat.accepts] if cat.accepts else Annotated[str, Field(max_length=256)]
+    return (text | None, Field(..., description=cat.description))
 
 
 def row_columns(kind: ModelKind) -> tuple[str, ...]:

@@ -29,14 +29,16 @@ class Numeric:
 class Categorical:
     """A categorical input and its allowed values (order fixes the one-hot layout).
 
-    With ``of``, the input is free text (or null) that ``of`` reads as one of the
-    values, or as None when it cannot: a FOCUS ``RegionId`` read as its area.
+    With ``of``, the input is text (or null) that ``of`` reads as one of the values,
+    or as None when it cannot: a FOCUS ``RegionId`` read as its area. ``accepts`` names
+    the texts a request may send, when not any text (null is always one of them).
     """
 
     name: str
     values: tuple[str, ...]
     description: str
     of: Callable[[object], str | None] | None = None
+    accepts: tuple[str, ...] | None = None
 
     def read(self, raw: Sequence[object]) -> np.ndarray:
         """``raw`` as values of this input (None where one is not), each distinct raw

@@ -73,6 +73,7 @@ COST_CATEGORICAL: tuple[Categorical, ...] = (
         ("none", "Used"),
         "FOCUS CommitmentDiscountStatus: Used, or null when no commitment covered the usage",
         commitment_of,
+        accepts=("Used",),
     ),
     Categorical("charge_frequency", CHARGE_FREQUENCIES, "FOCUS ChargeFrequency"),
 )

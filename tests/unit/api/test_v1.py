@@ -59,7 +59,7 @@ def test_unknown_category_is_refused():
     [
         ({"region": 7}, ("rows", 0, "region"), "string_type"),
         ({"region": "x" * 257}, ("rows", 0, "region"), "string_too_long"),
-        ({"commitment_status": "Unused"}, ("rows", 0, "commitment_status"), "value_error"),
+        ({"commitment_status": "Unused"}, ("rows", 0, "commitment_status"), "literal_error"),
         ({"provider": ["AWS"]}, ("rows", 0, "provider"), "string_type"),
     ],
 )
