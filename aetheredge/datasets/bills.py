@@ -333,6 +333,7 @@ class _Grid:
         self.vm = self.fleet["vm"].to_numpy()
         self.oracle = self.res["oracle"].to_numpy()
         self.pricing = self.fleet["pricing"]
+        self.standard = pd.Series("Standard", index=self.fleet.index)
         busy = self.fleet["utilisation"].to_numpy() + 0.2 * (running - 0.5)
         self.hours = np.round(12.0 * np.clip(busy, 0.0, 1.0), 4)
         starts = halves[t]
@@ -355,10 +356,10 @@ class _Grid:
     def column(self, name: str) -> np.ndarray:
         return self.res[name].to_numpy()
 
-    def _charge(self, mask, quantity, unit, effective, pricing, **columns) -> pd.DataFrame:
+    def _charge(self, mask, quantity, unit, listed, pricing, **columns) -> pd.DataFrame:
         """The charges of the half-days in ``mask``: per-half-day arrays masked, single
-        values repeated; priced at ``effective`` under ``pricing``."""
-        paid = pricing.map(PAID).to_numpy()
+        values repeated; ``listed`` at list price, paid as ``pricing`` pays."""
+        effective = listed * pricing.map(PAID).to_numpy()
         committed = (pricing == "Committed").to_numpy()
         account = self.common["BillingAccountId"]
         columns = self.common | columns
@@ -368,7 +369,7 @@ class _Grid:
             "PricingUnit": unit,
             "ConsumedQuantity": quantity,
             "ConsumedUnit": unit,
-            "ListCost": effective / paid,
+            "ListCost": listed,
             "ContractedCost": effective,
             "EffectiveCost": effective,
             "BilledCost": np.where(committed, 0.0, effective),
@@ -387,20 +388,20 @@ class _Grid:
         hourly = np.where(self.oracle, cores * HOURLY["vcpu"], self.column("hourly"))
         hourly = hourly * self.factor
         quantity = np.where(self.oracle, self.hours * cores / 2, self.hours)
-        pricing = self.pricing.to_numpy().astype(object)
+        pricing = self.pricing.str.lower().to_numpy()
         sku = self.column("sku") + self.column("shape")
         return self._charge(
             self.vm,
             quantity,
             self.column("hours_unit"),
-            self.hours * hourly * self.pricing.map(PAID).to_numpy(),
+            self.hours * hourly,
             self.pricing,
-            ChargeDescription=self.column("shape") + " usage (" + _lower(pricing) + ")",
+            ChargeDescription=self.column("shape") + " usage (" + pricing + ")",
             ServiceName=self.column("compute"),
             ServiceCategory="Compute",
             ServiceSubcategory="Virtual Machines",
             SkuId=sku,
-            SkuPriceId=sku + "-" + _lower(pricing),
+            SkuPriceId=sku + "-" + pricing,
             ListUnitPrice=np.round(hourly * self.hours / np.maximum(quantity, 1e-9), 6),
             ResourceType="Virtual Machine",
             SkuPriceDetails=self.column("SkuPriceDetails"),
@@ -415,14 +416,14 @@ class _Grid:
             self.oracle & self.vm,
             gb_hours,
             "GB-Hours",
-            gb_hours * rate * self.pricing.map(PAID).to_numpy(),
+            gb_hours * rate,
             self.pricing,
             ChargeDescription="Instance memory",
             ServiceName=self.column("compute"),
             ServiceCategory="Compute",
             ServiceSubcategory="Virtual Machines",
             SkuId="ora-memory",
-            SkuPriceId="ora-memory-" + _lower(self.pricing.to_numpy().astype(object)),
+            SkuPriceId="ora-memory-" + self.pricing.str.lower().to_numpy(),
             ListUnitPrice=np.round(rate, 6),
             ResourceType="Virtual Machine",
         )
@@ -430,7 +431,6 @@ class _Grid:
     def transfer(self) -> list[pd.DataFrame]:
         """Data sent out (billed by the GB) and received (free), metered by direction."""
         amount = self.fleet["egress_gb"].to_numpy() / 2 * (0.5 + self.running)
-        standard = pd.Series("Standard", index=self.fleet.index)
         frames = []
         for meter, price in (("out_meter", EGRESS_GB), ("in_meter", 0.0)):
             meters = self.column(meter)
@@ -441,7 +441,7 @@ class _Grid:
                     amount,
                     self.column("transfer_unit"),
                     amount * price * self.factor,
-                    standard,
+                    self.standard,
                     ChargeDescription=meters,
                     ServiceName=self.column("transfer"),
                     ServiceCategory=self.column("transfer_category"),
@@ -463,7 +463,7 @@ class _Grid:
             months,
             self.column("storage_unit"),
             months * STORAGE_GB_MONTH * self.factor,
-            pd.Series("Standard", index=self.fleet.index),
+            self.standard,
             ChargeDescription="Storage used",
             ServiceName=self.column("storage"),
             ServiceCategory="Storage",
@@ -476,10 +476,6 @@ class _Grid:
 
 
 _CARRIED = ("ProviderName", "BillingAccountId", "BillingCurrency", "RegionId", "RegionName")
-
-
-def _lower(values: np.ndarray) -> np.ndarray:
-    return np.array([v.lower() for v in values], dtype=object)
 
 
 def _refunds(charges: pd.DataFrame) -> pd.DataFrame:

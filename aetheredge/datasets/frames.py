@@ -94,7 +94,7 @@ def validate_frame(kind: ModelKind, frame: pd.DataFrame) -> pd.DataFrame:
         values = pd.to_numeric(frame[ranged.name], errors="coerce").to_numpy(dtype=float)
         ok &= np.isfinite(values) & (values >= ranged.low) & (values <= ranged.high)
     for cat in spec.categorical:
-        ok &= pd.notna(cat.read(frame[cat.name]))
+        ok &= cat.codes(frame[cat.name]) >= 0
     if not ok.all():
         log.warning("dropping %d of %d %s rows that break the schema", (~ok).sum(), len(ok), kind)
     if not ok.any():

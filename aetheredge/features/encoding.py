@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from aetheredge.features.schema import Categorical, Numeric
 
@@ -26,7 +25,7 @@ def numeric_matrix(columns: Columns, names: Sequence[str]) -> np.ndarray:
 
 def one_hot(columns: Columns, cat: Categorical) -> np.ndarray:
     """``cat``'s column as a float32 one-hot block; ValueError names unknown values."""
-    codes = pd.Categorical(cat.read(columns[cat.name]), categories=cat.values).codes
+    codes = cat.codes(columns[cat.name])
     if (codes < 0).any():
         values = np.asarray(columns[cat.name], dtype=object)
         bad = sorted({str(v) for v in values[codes < 0]})

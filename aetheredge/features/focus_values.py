@@ -17,13 +17,11 @@ many null; global services have none) is ``global``; a name no rule reads, ``oth
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
 CHARGE_CLASSES = ("Correction",)
 CHARGE_FREQUENCIES = ("Usage-Based", "Recurring", "One-Time")
 PRICING_CATEGORIES = ("Standard", "Dynamic", "Committed", "Other")
-COMMITMENT_STATUSES = ("Used", "Unused")
 SERVICE_CATEGORIES = (
     "AI and Machine Learning",
     "Analytics",
@@ -160,7 +158,6 @@ _AREA_RULES = (
 )
 
 
-@lru_cache(maxsize=4096)
 def provider_of(name: object) -> str | None:
     """The cost model's provider for a ``ProviderName``: one of :data:`PROVIDERS`, or
     None for a value that is not text."""
@@ -172,7 +169,6 @@ def provider_of(name: object) -> str | None:
     return next((p for p, rule in _PROVIDER_NAMES if rule.search(text)), "Other")
 
 
-@lru_cache(maxsize=4096)
 def area_of(region_id: object) -> str | None:
     """The area of a ``RegionId``: one of :data:`AREAS`, or None for a value that is
     not text."""

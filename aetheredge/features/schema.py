@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,23 @@ class Categorical:
     of: Callable[[object], str | None] | None = None
     accepts: tuple[str, ...] | None = None
 
-    def read(self, raw: Sequence[object]) -> np.ndarray:
-        """``raw`` as values of this input (None where one is not), each distinct raw
-        value read once."""
-        series = pd.Series(raw, dtype=object)
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        return {value: index for index, value in enumerate(self.values)}
+
+    def codes(self, raw: Sequence[object]) -> np.ndarray:
+        """Each raw value's position in ``values``, read through ``of`` when there is
+        one (a missing value, None or NaN, read as null); -1 where it is none. Each
+        distinct value is read once, so a request's one row costs a dict lookup and a
+        million training rows a pass over them."""
+        raw = list(raw)
+        found = {value: self.positions.get(self._read(value), -1) for value in set(raw)}
+        return np.fromiter((found[value] for value in raw), dtype=np.intp, count=len(raw))
+
+    def _read(self, value: object) -> object:
         if self.of is None:
-            return series.where(series.isin(self.values), None).to_numpy()
-        series = series.where(series.notna(), None)
-        distinct = pd.unique(series)
-        read = {value: self.of(value) for value in distinct}
-        return series.map(read).to_numpy(dtype=object)
+            return value
+        return self.of(None if isinstance(value, float) and value != value else value)
 
     @property
     def columns(self) -> tuple[str, ...]:

@@ -26,11 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from aetheredge.features.focus_values import (
-    CHARGE_FREQUENCIES,
-    PRICING_CATEGORIES,
-    SERVICE_CATEGORIES,
-)
 from aetheredge.focus.charges import Charges
 from aetheredge.focus.usage import DIRECTION_COLUMNS, Facts, direction, per_unit, unit_of
 from aetheredge.kinds.cost import COST_CATEGORICAL, KIND, QUANTITIES, SKU_FACTS
@@ -57,11 +52,11 @@ CATEGORIES = {
     "commitment_status": "CommitmentDiscountStatus",
     "charge_frequency": "ChargeFrequency",
 }
-# what a category outside the specification's values is read as
+# what a category outside the specification's values (the contract's) is read as
 FALLBACK = {
-    "service_category": ("Other", SERVICE_CATEGORIES),
-    "pricing_category": ("Other", PRICING_CATEGORIES),
-    "charge_frequency": ("Usage-Based", CHARGE_FREQUENCIES),
+    "service_category": "Other",
+    "pricing_category": "Other",
+    "charge_frequency": "Usage-Based",
 }
 assert set(CATEGORIES) == {c.name for c in COST_CATEGORICAL}
 # What one training row is, and the key its charges are summed by besides the resource
@@ -83,11 +78,6 @@ class FocusLoad:
     charges: int
     skipped: Counter = field(default_factory=Counter)
     unmeasured: Counter = field(default_factory=Counter)
-
-    @property
-    def cost(self) -> float:
-        """The rows' effective cost (USD)."""
-        return float(self.frame["effective_cost"].sum())
 
 
 def _column(rows: pd.DataFrame, name: str) -> pd.Series:
@@ -141,8 +131,9 @@ def _categories(rows: pd.DataFrame) -> pd.DataFrame:
     for name, column in CATEGORIES.items():
         values = _column(rows, column).astype(object)
         out[name] = values.where(values.notna(), None)
-    for name, (fallback, allowed) in FALLBACK.items():
-        out[name] = out[name].where(out[name].isin(allowed), fallback)
+    allowed = {c.name: c.values for c in COST_CATEGORICAL}
+    for name, fallback in FALLBACK.items():
+        out[name] = out[name].where(out[name].isin(allowed[name]), fallback)
     return out
 
 

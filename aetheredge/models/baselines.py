@@ -63,7 +63,7 @@ class UnitPriceBaseline:
             {
                 "sku": [k.tobytes() for k in self._skus(X, which)],
                 "which": which,
-                "value": np.where(which >= 0, y / np.where(which >= 0, amount, 1.0), y),
+                "value": y / np.where(which >= 0, amount, 1.0),  # a price, or a cost
             }
         )
         self.prices_: dict[bytes, float] = rows.groupby("sku")["value"].median().to_dict()

@@ -26,7 +26,8 @@ def test_cost_one_hot_layout():
     for cat in COST_CATEGORICAL:
         block = X[:, offset : offset + len(cat.values)]
         assert (block.sum(axis=1) == 1).all()
-        expected = [cat.values.index(v) for v in cat.read(frame[cat.name])]
+        read = cat.of or str
+        expected = [cat.values.index(read(value)) for value in frame[cat.name]]
         assert (block.argmax(axis=1) == expected).all()
         offset += len(cat.values)
 
@@ -43,3 +44,11 @@ def test_heavy_tails_are_log_compressed():
     X = kinds.get("anomaly").encode(frame)
     np.testing.assert_allclose(X[:, 7], np.log1p(frame.request_rate.to_numpy()), rtol=1e-5)
     np.testing.assert_allclose(X[:, 0], frame.cpu_util.to_numpy(), rtol=1e-6)
+
+
+def test_a_missing_free_text_value_reads_as_null_whether_none_or_nan():
+    region = next(c for c in COST_CATEGORICAL if c.name == "region")
+    codes = region.codes(["eu-west-1", None, float("nan"), "mars-north-1"])
+    assert [region.values[c] for c in codes] == ["europe", "global", "global", "other"]
+    pricing = next(c for c in COST_CATEGORICAL if c.name == "pricing_category")
+    assert pricing.codes(["Dynamic", None, float("nan"), "Haggled"]).tolist() == [1, -1, -1, -1]
