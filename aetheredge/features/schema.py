@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,21 @@ class Categorical:
 
     def codes(self, raw: Sequence[object]) -> np.ndarray:
         """Each raw value's position in ``values``, read through ``of`` when there is
-        one (a missing value, None or NaN, read as null); -1 where it is none. Each
-        distinct value is read once, so a request's one row costs a dict lookup and a
-        million training rows a pass over them."""
-        raw = list(raw)
-        found = {value: self.positions.get(self._read(value), -1) for value in set(raw)}
+        one; -1 where it is none. A missing value (None, NaN, or pandas' NA, as string
+        columns read from PostgreSQL hold) is null. Each distinct value is read once,
+        so a request's one row costs a dict lookup and a million training rows a pass."""
+        raw = [None if _missing(value) else value for value in raw]
+        read = self.of or (lambda value: value)
+        found = {value: self.positions.get(read(value), -1) for value in set(raw)}
         return np.fromiter((found[value] for value in raw), dtype=np.intp, count=len(raw))
-
-    def _read(self, value: object) -> object:
-        if self.of is None:
-            return value
-        return self.of(None if isinstance(value, float) and value != value else value)
 
     @property
     def columns(self) -> tuple[str, ...]:
         """The one-hot columns of this input, ``name=value`` in value order."""
         return tuple(f"{self.name}={v}" for v in self.values)
+
+
+def _missing(value: object) -> bool:
+    if isinstance(value, str):
+        return False  # most values: no pandas call
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))

@@ -1,6 +1,7 @@
 """Encoders are stateless and identical for frames (training) and row lists (serving)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from aetheredge import kinds
@@ -46,9 +47,16 @@ def test_heavy_tails_are_log_compressed():
     np.testing.assert_allclose(X[:, 0], frame.cpu_util.to_numpy(), rtol=1e-6)
 
 
-def test_a_missing_free_text_value_reads_as_null_whether_none_or_nan():
+def test_a_missing_free_text_value_reads_as_null_whether_none_nan_or_na():
     region = next(c for c in COST_CATEGORICAL if c.name == "region")
-    codes = region.codes(["eu-west-1", None, float("nan"), "mars-north-1"])
-    assert [region.values[c] for c in codes] == ["europe", "global", "global", "other"]
+    raw = pd.Series(["eu-west-1", None, pd.NA, "mars-north-1"], dtype="string")  # as read
+    codes = region.codes([*raw, float("nan")])
+    assert [region.values[c] for c in codes] == ["europe", "global", "global", "other", "global"]
     pricing = next(c for c in COST_CATEGORICAL if c.name == "pricing_category")
-    assert pricing.codes(["Dynamic", None, float("nan"), "Haggled"]).tolist() == [1, -1, -1, -1]
+    assert pricing.codes(["Dynamic", None, float("nan"), pd.NA, "Haggled"]).tolist() == [
+        1,
+        -1,
+        -1,
+        -1,
+        -1,
+    ]
